@@ -1,0 +1,136 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type Server } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { expect } from "chai";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * Runs what `npm start` runs once the bootstrap has found Node 22 (this test already runs on it),
+ * detached in its own process group as a terminal job would be.
+ */
+function startLocalSystem(args: string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts", ...args], {
+    cwd: root,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return address.port;
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("npm start (scripts/start.ts)", function () {
+  this.timeout(180_000);
+  const children: ChildProcess[] = [];
+
+  afterEach(function () {
+    for (const child of children.splice(0)) {
+      if (child.pid !== undefined && groupAlive(child.pid)) process.kill(-child.pid, "SIGKILL");
+    }
+  });
+
+  it("serves JSON-RPC with the contracts deployed at the printed addresses and stops on Ctrl-C", async function () {
+    const port = await freePort();
+    const { child, output } = startLocalSystem(["--port", String(port)]);
+    children.push(child);
+    const exited = once(child, "exit");
+
+    const address = await waitFor(
+      "the printed TestDollar address",
+      () => /TestDollar\s+(0x[0-9a-fA-F]{40})/.exec(output())?.[1],
+      150_000,
+    );
+    expect(output()).to.contain(`http://127.0.0.1:${port}`);
+
+    const url = `http://127.0.0.1:${port}`;
+    expect(await rpc(url, "eth_chainId", [])).to.equal("0x7a69");
+    const code = (await rpc(url, "eth_getCode", [address, "latest"])) as string;
+    expect(code.length, "deployed bytecode").to.be.greaterThan(1_000);
+    // decimals() == 6 proves it is the token and not some other contract.
+    const decimals = await rpc(url, "eth_call", [{ to: address, data: "0x313ce567" }, "latest"]);
+    expect(BigInt(decimals as string)).to.equal(6n);
+
+    // Ctrl-C in a terminal signals the whole foreground process group.
+    process.kill(-child.pid!, "SIGINT");
+    const [code_, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    expect(signal === "SIGINT" || code_ === 0, `exit ${code_} ${signal}\n${output()}`).to.equal(true);
+    await waitFor(
+      "every process of the group to end",
+      () => (groupAlive(child.pid!) ? undefined : true),
+      10_000,
+    );
+    const probe: Server = createServer();
+    probe.listen(port, "127.0.0.1");
+    await once(probe, "listening");
+    probe.close();
+  });
+
+  it("refuses to start on a port that is taken, with a clear message", async function () {
+    const blocker = createServer();
+    blocker.listen(0, "127.0.0.1");
+    await once(blocker, "listening");
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const { child, output } = startLocalSystem(["--port", String(port)]);
+      children.push(child);
+      const [code] = (await once(child, "exit")) as [number | null];
+      expect(code).to.equal(1);
+      expect(output()).to.contain(`127.0.0.1:${port} is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("refuses an invalid port", async function () {
+    const { child, output } = startLocalSystem(["--port", "70000"]);
+    children.push(child);
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect(code).to.equal(1);
+    expect(output()).to.match(/--port: .*65535/);
+  });
+});
