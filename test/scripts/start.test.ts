@@ -9,14 +9,20 @@ import { expect } from "chai";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /**
- * Runs what `npm start` runs once the bootstrap has found Node 22 (this test already runs on it),
- * detached in its own process group as a terminal job would be.
+ * Runs the README's `npm start`, detached in its own process group as a terminal job would be.
+ * GRIDMESH_SKIP_INSTALL keeps the bootstrap from reinstalling node_modules under this test run.
  */
 function startLocalSystem(args: string[]): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts", ...args], {
+  const child = spawn("npm", ["start", "--silent", "--", ...args], {
     cwd: root,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      GRIDMESH_SKIP_INSTALL: "1",
+      // Our Node first, as the bootstrap would arrange it.
+      PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`,
+    },
   });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -97,8 +103,9 @@ describe("npm start (scripts/start.ts)", function () {
 
     // Ctrl-C in a terminal signals the whole foreground process group.
     process.kill(-child.pid!, "SIGINT");
-    const [code_, signal] = (await exited) as [number | null, NodeJS.Signals | null];
-    expect(signal === "SIGINT" || code_ === 0, `exit ${code_} ${signal}\n${output()}`).to.equal(true);
+    const [exitCode, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    expect(signal === "SIGINT" || exitCode === 0, `exit ${exitCode} ${signal}\n${output()}`).to.equal(true);
+    expect(output()).to.contain("SIGINT received, stopping");
     await waitFor(
       "every process of the group to end",
       () => (groupAlive(child.pid!) ? undefined : true),
