@@ -87,15 +87,18 @@ async function main(): Promise<void> {
     recursive: true,
     force: true,
   });
-  const { testDollar } = await connection.ignition.deploy(GridMeshModule);
-  const testDollarAddress = await testDollar.getAddress();
+  const deployed = await connection.ignition.deploy(GridMeshModule);
+  const contracts = await Promise.all(
+    Object.entries(deployed).map(async ([name, contract]) => [name, await contract.getAddress()] as const),
+  );
   await connection.close();
 
+  const label = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
   const lines = [
     "",
     "GridMesh local system is running",
-    `  JSON-RPC      ${rpcUrl}  (chain id ${chainId})`,
-    `  TestDollar    ${testDollarAddress}`,
+    `  JSON-RPC          ${rpcUrl}  (chain id ${chainId})`,
+    ...contracts.map(([name, address]) => `  ${label(name).padEnd(16)}  ${address}`),
     "",
     "Accounts are Hardhat's default development accounts (never use them on a real network).",
     "Press Ctrl-C to stop.",

@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IMeterRegistry} from "../interfaces/IMeterRegistry.sol";
+import {DeliveryLedger} from "../readings/DeliveryLedger.sol";
+import {Reputation} from "./Reputation.sol";
+import {SettlementMath} from "./SettlementMath.sol";
+
+/// @title EnergyMarket
+/// @notice The spot market: per-interval order books of sell offers and buy bids, a uniform-price
+/// clearing submitted by the matcher before the interval starts and checked against every order's
+/// limits, and settlement from the meters' signed readings in the DeliveryLedger.
+///
+/// Money flow. A buyer escrows the worst-case cost of its bid; a seller posts collateral of
+/// `penaltyPerKwh` for every Wh offered. At settlement a seller is paid the clearing price for what
+/// it delivered (its shortfall spread pro rata over its fills), the buyer gets the rest back plus
+/// the penalty for the shortfall out of the seller's collateral, and whatever an order did not use
+/// is released. All payouts are credited to pull-based balances, withdrawable at any time.
+///
+/// Time (ARCHITECTURE §4). Interval t runs from t × intervalSeconds for intervalSeconds. Orders
+/// for t can be placed and cancelled until gate closure, gateClosureSeconds before it starts;
+/// clearing batches are accepted between gate closure and the start; settlement opens at its end
+/// once the sellers' readings are in, and `settlementDelaySeconds` after the end without them
+/// (missing readings then count as zero delivery).
+contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice The gateway account that submits clearings.
+    bytes32 public constant MATCHER_ROLE = keccak256("MATCHER_ROLE");
+
+    enum Side {
+        Offer,
+        Bid
+    }
+
+    /// @notice One fill of a clearing: `wh` sold by offer `offerId` to bid `bidId`.
+    struct Fill {
+        uint64 offerId;
+        uint64 bidId;
+        uint48 wh;
+    }
+
+    /// @dev Four slots; fields read together share one. `deposit` is escrow (bid) or collateral
+    /// (offer); `depositOut` is how much of it has been paid, charged or released so far.
+    struct Order {
+        address owner;
+        uint64 interval;
+        Side side;
+        bool closed;
+        address meter;
+        uint48 maxWh;
+        uint48 filledWh;
+        uint96 limitPrice;
+        uint48 settledWh;
+        uint96 penaltyPerKwh;
+        uint128 deposit;
+        uint128 depositOut;
+    }
+
+    /// @dev The seller side of a run of fills of one offer during settlement.
+    struct SellerDelivery {
+        uint256 offerId;
+        uint256 exportedWh;
+        uint256 obligationWh;
+    }
+
+    struct Clearing {
+        uint96 price;
+        uint32 batches;
+        bool finalized;
+    }
+
+    error EnergyMarketZeroAddress();
+    error EnergyMarketInvalidTiming(uint256 intervalSeconds, uint256 gateClosureSeconds);
+    error EnergyMarketZeroAmount();
+    error EnergyMarketPriceOutOfRange(uint256 price);
+    error EnergyMarketMeterInactive(address meter);
+    error EnergyMarketNotMeterOwner(address account, address meter);
+    error EnergyMarketGateClosed(uint64 interval, uint256 closedAt);
+    error EnergyMarketGateOpen(uint64 interval, uint256 closesAt);
+    error EnergyMarketUnknownOrder(uint256 orderId);
+    error EnergyMarketNotOrderOwner(address account, uint256 orderId);
+    error EnergyMarketOrderClosed(uint256 orderId);
+    error EnergyMarketClearingClosed(uint64 interval, uint256 startedAt);
+    error EnergyMarketAlreadyCleared(uint64 interval);
+    error EnergyMarketClearingPriceMismatch(uint64 interval, uint256 price, uint256 clearedPrice);
+    error EnergyMarketEmptyBatch();
+    error EnergyMarketFillsNotSorted(uint256 index);
+    error EnergyMarketWrongSide(uint256 orderId, Side expected);
+    error EnergyMarketWrongInterval(uint256 orderId, uint64 orderInterval, uint64 interval);
+    error EnergyMarketSelfTrade(uint256 offerId, uint256 bidId);
+    error EnergyMarketFillBelowOfferPrice(uint256 offerId, uint256 price, uint256 minPrice);
+    error EnergyMarketFillAboveBidPrice(uint256 bidId, uint256 price, uint256 maxPrice);
+    error EnergyMarketFillExceedsVolume(uint256 orderId, uint256 requestedWh, uint256 remainingWh);
+    error EnergyMarketUnknownBatch(uint64 interval, uint256 batch);
+    error EnergyMarketBatchMismatch(uint64 interval, uint256 batch);
+    error EnergyMarketBatchAlreadySettled(uint64 interval, uint256 batch);
+    error EnergyMarketIntervalNotEnded(uint64 interval, uint256 endsAt);
+    error EnergyMarketReadingMissing(address meter, uint64 interval, uint256 deadline);
+    error EnergyMarketOrderFilled(uint256 orderId);
+    error EnergyMarketNotReleasable(uint256 orderId, uint256 from);
+    error EnergyMarketInsufficientBalance(address account, uint256 requested, uint256 available);
+
+    event OfferPlaced(
+        uint256 indexed orderId,
+        address indexed owner,
+        uint64 indexed interval,
+        address meter,
+        uint48 maxWh,
+        uint96 minPricePerKwh,
+        uint96 penaltyPerKwh,
+        uint128 collateral
+    );
+    event BidPlaced(
+        uint256 indexed orderId,
+        address indexed owner,
+        uint64 indexed interval,
+        address meter,
+        uint48 maxWh,
+        uint96 maxPricePerKwh,
+        uint128 escrow
+    );
+    event OrderCancelled(uint256 indexed orderId, uint64 indexed interval);
+    event ClearingBatchSubmitted(
+        uint64 indexed interval,
+        uint32 indexed batch,
+        uint96 price,
+        uint256 fills,
+        bytes32 fillsHash
+    );
+    event OrderFilled(uint64 indexed interval, uint64 indexed offerId, uint64 indexed bidId, uint48 wh);
+    event ClearingFinalized(uint64 indexed interval, uint96 price, uint32 batches);
+    event FillSettled(
+        uint64 indexed interval,
+        uint64 indexed offerId,
+        uint64 indexed bidId,
+        uint48 deliveredWh,
+        uint256 paid,
+        uint256 penalty
+    );
+    event BatchSettled(uint64 indexed interval, uint32 indexed batch);
+    /// @notice What was left of an order's deposit went to its owner's balance; the order is closed.
+    event OrderReleased(uint256 indexed orderId, address indexed owner, uint256 amount);
+    event Withdrawn(address indexed account, address indexed to, uint256 amount);
+    event PenaltyChanged(uint96 penaltyPerKwh);
+
+    /// @dev A settled batch's hash is replaced by this, which no keccak256 output is in practice.
+    bytes32 private constant SETTLED = bytes32(uint256(1));
+    /// @dev Keeps wh × price far inside uint256 and deposits inside uint128.
+    uint256 private constant MAX_PRICE = type(uint96).max;
+
+    IERC20 public immutable token;
+    IMeterRegistry public immutable registry;
+    DeliveryLedger public immutable ledger;
+    Reputation public immutable reputation;
+    uint64 public immutable intervalSeconds;
+    uint64 public immutable gateClosureSeconds;
+    uint64 public immutable settlementDelaySeconds;
+
+    uint96 private _penaltyPerKwh;
+    uint256 private _nextOrderId = 1;
+    mapping(uint256 orderId => Order) private _orders;
+    mapping(uint64 interval => Clearing) private _clearings;
+    mapping(uint64 interval => mapping(uint256 batch => bytes32 fillsHash)) private _batches;
+    mapping(address account => uint256) private _balances;
+
+    /// @param admin receives DEFAULT_ADMIN_ROLE: grants roles, sets the penalty, pauses.
+    /// @param token_ the ERC-20 payment token.
+    /// @param ledger_ the delivery ledger; its interval length and registry are the market's.
+    /// @param reputation_ where settled trades are recorded (the market needs RECORDER_ROLE there).
+    /// @param gateClosureSeconds_ how long before an interval starts its orders close.
+    /// @param settlementDelaySeconds_ how long after an interval ends missing readings count as zero.
+    /// @param penaltyPerKwh_ initial seller penalty per kWh not delivered, in token base units.
+    constructor(
+        address admin,
+        IERC20 token_,
+        DeliveryLedger ledger_,
+        Reputation reputation_,
+        uint64 gateClosureSeconds_,
+        uint64 settlementDelaySeconds_,
+        uint96 penaltyPerKwh_
+    ) {
+        if (
+            admin == address(0) ||
+            address(token_) == address(0) ||
+            address(ledger_) == address(0) ||
+            address(reputation_) == address(0)
+        ) revert EnergyMarketZeroAddress();
+        uint64 intervalSeconds_ = ledger_.intervalSeconds();
+        if (gateClosureSeconds_ >= intervalSeconds_) {
+            revert EnergyMarketInvalidTiming(intervalSeconds_, gateClosureSeconds_);
+        }
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        token = token_;
+        ledger = ledger_;
+        registry = ledger_.registry();
+        reputation = reputation_;
+        intervalSeconds = intervalSeconds_;
+        gateClosureSeconds = gateClosureSeconds_;
+        settlementDelaySeconds = settlementDelaySeconds_;
+        _penaltyPerKwh = penaltyPerKwh_;
+        emit PenaltyChanged(penaltyPerKwh_);
+    }
+
+    // ---------------------------------------------------------------- orders
+
+    /// @notice Offers to sell up to `maxWh` from `meter` in `interval` at no less than
+    /// `minPricePerKwh`, posting collateral of the current penalty for every Wh offered.
+    /// @dev Requirements: not paused; caller owns `meter`, which is active; gate still open;
+    /// `maxWh` > 0; price ≤ 2^96 − 1; the caller approved the collateral. Emits {OfferPlaced}.
+    /// @return orderId the new offer's id.
+    function placeOffer(
+        address meter,
+        uint64 interval,
+        uint48 maxWh,
+        uint96 minPricePerKwh
+    ) external whenNotPaused nonReentrant returns (uint256 orderId) {
+        uint96 penalty = _penaltyPerKwh;
+        uint128 collateral = SettlementMath.lockFor(maxWh, penalty).toUint128();
+        orderId = _place(Side.Offer, meter, interval, maxWh, minPricePerKwh, penalty, collateral);
+        emit OfferPlaced(orderId, msg.sender, interval, meter, maxWh, minPricePerKwh, penalty, collateral);
+        token.safeTransferFrom(msg.sender, address(this), collateral);
+    }
+
+    /// @notice Bids to buy up to `maxWh` for `meter` in `interval` at no more than
+    /// `maxPricePerKwh`, escrowing the worst-case cost.
+    /// @dev Requirements: as {placeOffer}, with the escrow approved instead. Emits {BidPlaced}.
+    /// @return orderId the new bid's id.
+    function placeBid(
+        address meter,
+        uint64 interval,
+        uint48 maxWh,
+        uint96 maxPricePerKwh
+    ) external whenNotPaused nonReentrant returns (uint256 orderId) {
+        uint128 escrow = SettlementMath.lockFor(maxWh, maxPricePerKwh).toUint128();
+        orderId = _place(Side.Bid, meter, interval, maxWh, maxPricePerKwh, 0, escrow);
+        emit BidPlaced(orderId, msg.sender, interval, meter, maxWh, maxPricePerKwh, escrow);
+        token.safeTransferFrom(msg.sender, address(this), escrow);
+    }
+
+    /// @notice Cancels an order; its whole deposit is credited back to the owner's balance.
+    /// @dev Requirements: caller owns the order; it is open; its gate is still open. Emits
+    /// {OrderCancelled} and {OrderReleased}.
+    function cancelOrder(uint256 orderId) external nonReentrant {
+        Order storage o = _existing(orderId);
+        if (o.owner != msg.sender) revert EnergyMarketNotOrderOwner(msg.sender, orderId);
+        if (o.closed) revert EnergyMarketOrderClosed(orderId);
+        _requireGateOpen(o.interval);
+        emit OrderCancelled(orderId, o.interval);
+        _closeAndRelease(orderId, o);
+    }
+
+    // -------------------------------------------------------------- clearing
+
+    /// @notice Submits one batch of interval `interval`'s uniform-price clearing at `price`.
+    /// Large clearings are split over several batches; `isFinal` closes the clearing early
+    /// (otherwise it closes when the interval starts).
+    /// @dev Requirements: caller has MATCHER_ROLE; not paused; between gate closure and the
+    /// interval's start; clearing not finalized; `price` equals the first batch's; fills non-empty
+    /// and sorted by offer id; every fill positive, between two open orders of this interval on the
+    /// right sides and of different owners, with the offer's minimum ≤ price ≤ the bid's maximum,
+    /// and within both orders' remaining volume. Emits {OrderFilled} per fill,
+    /// {ClearingBatchSubmitted}, and {ClearingFinalized} when final.
+    function submitClearing(
+        uint64 interval,
+        uint96 price,
+        Fill[] calldata fills,
+        bool isFinal
+    ) external onlyRole(MATCHER_ROLE) whenNotPaused {
+        uint256 startsAt = uint256(interval) * intervalSeconds;
+        if (block.timestamp >= startsAt) revert EnergyMarketClearingClosed(interval, startsAt);
+        if (block.timestamp < startsAt - gateClosureSeconds) {
+            revert EnergyMarketGateOpen(interval, startsAt - gateClosureSeconds);
+        }
+        Clearing storage c = _clearings[interval];
+        if (c.finalized) revert EnergyMarketAlreadyCleared(interval);
+        if (c.batches == 0) {
+            if (price == 0) revert EnergyMarketPriceOutOfRange(price);
+            c.price = price;
+        } else if (price != c.price) {
+            revert EnergyMarketClearingPriceMismatch(interval, price, c.price);
+        }
+        if (fills.length == 0) revert EnergyMarketEmptyBatch();
+
+        uint256 runOfferId = fills[0].offerId;
+        uint256 runWh = 0;
+        for (uint256 i = 0; i < fills.length; i++) {
+            Fill calldata f = fills[i];
+            if (f.offerId != runOfferId) {
+                if (f.offerId < runOfferId) revert EnergyMarketFillsNotSorted(i);
+                // Obligations are recorded once per run of fills of one offer, not once per fill.
+                ledger.addObligation(_orders[runOfferId].meter, interval, uint64(runWh));
+                runOfferId = f.offerId;
+                runWh = 0;
+            }
+            _applyFill(interval, price, f);
+            runWh += f.wh;
+        }
+        ledger.addObligation(_orders[runOfferId].meter, interval, uint64(runWh));
+
+        uint32 batch = c.batches;
+        bytes32 fillsHash = keccak256(abi.encode(fills));
+        _batches[interval][batch] = fillsHash;
+        c.batches = batch + 1;
+        emit ClearingBatchSubmitted(interval, batch, price, fills.length, fillsHash);
+        if (isFinal) {
+            c.finalized = true;
+            emit ClearingFinalized(interval, price, batch + 1);
+        }
+    }
+
+    // ------------------------------------------------------------ settlement
+
+    /// @notice Settles one clearing batch against the sellers' readings. Anyone may call it; the
+    /// fills must be the batch's exactly as submitted.
+    /// @dev Requirements: not paused; the interval has ended; the batch exists, matches and is not
+    /// settled; every seller's reading for the interval is recorded, or the settlement deadline
+    /// has passed (missing readings then count as zero delivery). Emits {FillSettled} per fill,
+    /// {OrderReleased} as orders complete, and {BatchSettled}.
+    function settleBatch(uint64 interval, uint32 batch, Fill[] calldata fills) external whenNotPaused nonReentrant {
+        uint256 endsAt = (uint256(interval) + 1) * intervalSeconds;
+        if (block.timestamp < endsAt) revert EnergyMarketIntervalNotEnded(interval, endsAt);
+        Clearing storage c = _clearings[interval];
+        if (batch >= c.batches) revert EnergyMarketUnknownBatch(interval, batch);
+        bytes32 stored = _batches[interval][batch];
+        if (stored == SETTLED) revert EnergyMarketBatchAlreadySettled(interval, batch);
+        if (keccak256(abi.encode(fills)) != stored) revert EnergyMarketBatchMismatch(interval, batch);
+        _batches[interval][batch] = SETTLED;
+
+        uint256 price = c.price;
+        address[] memory sellers = new address[](fills.length);
+        address[] memory buyers = new address[](fills.length);
+        bool[] memory full = new bool[](fills.length);
+        SellerDelivery memory seller;
+        for (uint256 i = 0; i < fills.length; i++) {
+            Fill calldata f = fills[i];
+            if (f.offerId != seller.offerId) {
+                seller = _sellerDelivery(f.offerId, interval, endsAt);
+            }
+            (sellers[i], buyers[i], full[i]) = _settleFill(interval, price, f, seller);
+        }
+        emit BatchSettled(interval, batch);
+        reputation.recordTrades(sellers, full, buyers);
+    }
+
+    /// @notice Releases the deposits of orders that were not filled at all, once their interval's
+    /// clearing can no longer change (the interval has started). Anyone may call it.
+    /// @dev Requirements: each order exists, is open, has no fill, and its interval has started.
+    /// Emits {OrderReleased} for each.
+    function releaseUnfilled(uint256[] calldata orderIds) external nonReentrant {
+        for (uint256 i = 0; i < orderIds.length; i++) {
+            Order storage o = _existing(orderIds[i]);
+            if (o.closed) revert EnergyMarketOrderClosed(orderIds[i]);
+            if (o.filledWh != 0) revert EnergyMarketOrderFilled(orderIds[i]);
+            uint256 startsAt = uint256(o.interval) * intervalSeconds;
+            if (block.timestamp < startsAt) revert EnergyMarketNotReleasable(orderIds[i], startsAt);
+            _closeAndRelease(orderIds[i], o);
+        }
+    }
+
+    // ------------------------------------------------------------- balances
+
+    /// @notice Withdraws `amount` of the caller's balance to `to`.
+    /// @dev Works while paused: payouts stay withdrawable at any time. Requirements: `amount` > 0 and
+    /// ≤ the balance. Emits {Withdrawn}.
+    function withdraw(address to, uint256 amount) external nonReentrant {
+        if (to == address(0)) revert EnergyMarketZeroAddress();
+        if (amount == 0) revert EnergyMarketZeroAmount();
+        uint256 available = _balances[msg.sender];
+        if (amount > available) revert EnergyMarketInsufficientBalance(msg.sender, amount, available);
+        // unchecked: amount ≤ available was just checked.
+        unchecked {
+            _balances[msg.sender] = available - amount;
+        }
+        emit Withdrawn(msg.sender, to, amount);
+        token.safeTransfer(to, amount);
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    /// @notice Sets the penalty per kWh that new offers collateralise; existing offers keep theirs.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE. Emits {PenaltyChanged}.
+    function setPenaltyPerKwh(uint96 penaltyPerKwh_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _penaltyPerKwh = penaltyPerKwh_;
+        emit PenaltyChanged(penaltyPerKwh_);
+    }
+
+    /// @notice Stops orders, clearings and settlements (withdrawals and releases continue).
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE. Emits {Paused}.
+    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _pause();
+    }
+
+    /// @notice Resumes after {pause}.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE. Emits {Unpaused}.
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice An order as stored.
+    function getOrder(uint256 orderId) external view returns (Order memory) {
+        return _orders[orderId];
+    }
+
+    /// @notice Interval `interval`'s clearing: price, number of batches, whether finalized.
+    function getClearing(uint64 interval) external view returns (Clearing memory) {
+        return _clearings[interval];
+    }
+
+    /// @notice The stored hash of a clearing batch's fills (bytes32(1) once settled).
+    function batchHash(uint64 interval, uint256 batch) external view returns (bytes32) {
+        return _batches[interval][batch];
+    }
+
+    /// @notice `account`'s withdrawable balance.
+    function balanceOf(address account) external view returns (uint256) {
+        return _balances[account];
+    }
+
+    /// @notice The penalty per kWh new offers collateralise.
+    function penaltyPerKwh() external view returns (uint96) {
+        return _penaltyPerKwh;
+    }
+
+    /// @notice The id the next order will get; ids start at 1.
+    function nextOrderId() external view returns (uint256) {
+        return _nextOrderId;
+    }
+
+    /// @notice The interval containing `timestamp`.
+    function intervalAt(uint256 timestamp) external view returns (uint64) {
+        return (timestamp / intervalSeconds).toUint64();
+    }
+
+    // --------------------------------------------------------------- internal
+
+    function _place(
+        Side side,
+        address meter,
+        uint64 interval,
+        uint48 maxWh,
+        uint96 limitPrice,
+        uint96 penalty,
+        uint128 deposit
+    ) private returns (uint256 orderId) {
+        if (maxWh == 0) revert EnergyMarketZeroAmount();
+        if (limitPrice == 0 && side == Side.Bid) revert EnergyMarketPriceOutOfRange(limitPrice);
+        if (registry.ownerOf(meter) != msg.sender) revert EnergyMarketNotMeterOwner(msg.sender, meter);
+        if (!registry.isActive(meter)) revert EnergyMarketMeterInactive(meter);
+        _requireGateOpen(interval);
+
+        orderId = _nextOrderId++;
+        Order storage o = _orders[orderId];
+        o.owner = msg.sender;
+        o.interval = interval;
+        o.side = side;
+        o.meter = meter;
+        o.maxWh = maxWh;
+        o.limitPrice = limitPrice;
+        o.penaltyPerKwh = penalty;
+        o.deposit = deposit;
+    }
+
+    function _applyFill(uint64 interval, uint96 price, Fill calldata f) private {
+        if (f.wh == 0) revert EnergyMarketZeroAmount();
+        Order storage offer = _openOrder(f.offerId, Side.Offer, interval);
+        Order storage bid = _openOrder(f.bidId, Side.Bid, interval);
+        if (offer.owner == bid.owner) revert EnergyMarketSelfTrade(f.offerId, f.bidId);
+        if (price < offer.limitPrice) revert EnergyMarketFillBelowOfferPrice(f.offerId, price, offer.limitPrice);
+        if (price > bid.limitPrice) revert EnergyMarketFillAboveBidPrice(f.bidId, price, bid.limitPrice);
+        _addFilled(f.offerId, offer, f.wh);
+        _addFilled(f.bidId, bid, f.wh);
+        emit OrderFilled(interval, f.offerId, f.bidId, f.wh);
+    }
+
+    function _addFilled(uint256 orderId, Order storage o, uint48 wh) private {
+        uint256 remaining = o.maxWh - o.filledWh;
+        if (wh > remaining) revert EnergyMarketFillExceedsVolume(orderId, wh, remaining);
+        // unchecked: wh ≤ maxWh − filledWh, so the sum stays ≤ maxWh.
+        unchecked {
+            o.filledWh += wh;
+        }
+    }
+
+    function _openOrder(uint256 orderId, Side side, uint64 interval) private view returns (Order storage o) {
+        o = _existing(orderId);
+        if (o.side != side) revert EnergyMarketWrongSide(orderId, side);
+        if (o.interval != interval) revert EnergyMarketWrongInterval(orderId, o.interval, interval);
+        if (o.closed) revert EnergyMarketOrderClosed(orderId);
+    }
+
+    function _existing(uint256 orderId) private view returns (Order storage o) {
+        o = _orders[orderId];
+        if (o.owner == address(0)) revert EnergyMarketUnknownOrder(orderId);
+    }
+
+    function _requireGateOpen(uint64 interval) private view {
+        uint256 closesAt = uint256(interval) * intervalSeconds - gateClosureSeconds;
+        if (block.timestamp >= closesAt) revert EnergyMarketGateClosed(interval, closesAt);
+    }
+
+    /// @dev The seller meter's export and total obligation in `interval`; a reading still missing
+    /// at the deadline counts as no export at all.
+    function _sellerDelivery(
+        uint256 offerId,
+        uint64 interval,
+        uint256 endsAt
+    ) private view returns (SellerDelivery memory seller) {
+        address meter = _orders[offerId].meter;
+        (bool recorded, uint64 exported, , uint64 obligation) = ledger.delivery(meter, interval);
+        if (!recorded) {
+            uint256 deadline = endsAt + settlementDelaySeconds;
+            if (block.timestamp < deadline) revert EnergyMarketReadingMissing(meter, interval, deadline);
+            exported = 0;
+        }
+        return SellerDelivery(offerId, exported, obligation);
+    }
+
+    /// @dev Pays the seller for what it delivered of fill `f`, charges the buyer that, pays the
+    /// buyer the penalty for the rest, and releases orders whose every fill is now settled.
+    function _settleFill(
+        uint64 interval,
+        uint256 price,
+        Fill calldata f,
+        SellerDelivery memory seller
+    ) private returns (address sellerAccount, address buyerAccount, bool fullyDelivered) {
+        Order storage offer = _orders[f.offerId];
+        Order storage bid = _orders[f.bidId];
+        uint256 delivered = SettlementMath.deliveredShare(f.wh, seller.exportedWh, seller.obligationWh);
+        uint256 paid = SettlementMath.value(delivered, price);
+        uint256 penalty = SettlementMath.value(f.wh - delivered, offer.penaltyPerKwh);
+
+        // The casts are safe: paid ≤ the bid's escrow and penalty ≤ the offer's collateral, both uint128.
+        offer.settledWh += f.wh;
+        offer.depositOut += uint128(penalty);
+        bid.settledWh += f.wh;
+        bid.depositOut += uint128(paid);
+        sellerAccount = offer.owner;
+        buyerAccount = bid.owner;
+        _credit(sellerAccount, paid);
+        _credit(buyerAccount, penalty);
+        emit FillSettled(interval, f.offerId, f.bidId, uint48(delivered), paid, penalty);
+        if (offer.settledWh == offer.filledWh) _closeAndRelease(f.offerId, offer);
+        if (bid.settledWh == bid.filledWh) _closeAndRelease(f.bidId, bid);
+        fullyDelivered = delivered == f.wh;
+    }
+
+    /// @dev The one place deposits leave an order: whatever is left of it goes to the owner's balance.
+    function _closeAndRelease(uint256 orderId, Order storage o) private {
+        uint256 amount = o.deposit - o.depositOut;
+        o.closed = true;
+        o.depositOut = o.deposit;
+        emit OrderReleased(orderId, o.owner, amount);
+        _credit(o.owner, amount);
+    }
+
+    /// @dev Balance changes are reported by the event of their cause ({FillSettled}: `paid` to the
+    /// seller, `penalty` to the buyer; {OrderReleased}), which keeps settlement at one event per fill.
+    function _credit(address account, uint256 amount) private {
+        if (amount != 0) _balances[account] += amount;
+    }
+}

@@ -1,0 +1,2 @@
+export * from "./intervals.js";
+export * from "./typedData.js";

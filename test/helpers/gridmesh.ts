@@ -1,0 +1,159 @@
+/**
+ * A GridMesh contract set on a fresh Hardhat network for tests: short intervals, three verifier
+ * organisations (threshold 2), and helpers to enrol and activate meters and sign their readings
+ * with the shared EIP-712 definitions from @gridmesh/contracts.
+ */
+import {
+  deliveryLedgerDomain,
+  meterAttestationTypes,
+  meterEnrollmentTypes,
+  meterReadingTypes,
+  meterRegistryDomain,
+  type MeterReading,
+} from "@gridmesh/contracts";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { type BaseWallet, type TypedDataField, Wallet, id } from "ethers";
+import type { NetworkConnection } from "hardhat/types/network";
+
+export const INTERVAL_SECONDS = 60n;
+export const GATE_CLOSURE_SECONDS = 10n;
+export const SETTLEMENT_DELAY_SECONDS = 120n;
+export const PENALTY_PER_KWH = 50_000n;
+export const usd = (n: bigint) => n * 10n ** 6n;
+
+type Ethers = NetworkConnection<"l1">["ethers"];
+
+/** ethers wants mutable field arrays; our shared definitions are deeply readonly. */
+const fields = (types: Record<string, readonly { name: string; type: string }[]>) =>
+  types as unknown as Record<string, TypedDataField[]>;
+
+export async function deployGridMesh(ethers: Ethers) {
+  const signers = await ethers.getSigners();
+  const signer = (i: number): HardhatEthersSigner => {
+    const s = signers[i];
+    if (!s) throw new Error(`the test network has no signer ${i}`);
+    return s;
+  };
+  const [admin, matcher, alice, bob, carol, dave, eve] = [0, 1, 5, 6, 7, 8, 9].map(signer) as [
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+  ];
+  const verifiers = [signer(2), signer(3), signer(4)];
+
+  const token = await ethers.deployContract("TestDollar", [admin.address, usd(1_000_000n), usd(100_000_000n)]);
+  const registry = await ethers.deployContract("MeterRegistry", [
+    admin.address,
+    verifiers.map((v) => v.address),
+    2n,
+  ]);
+  const ledger = await ethers.deployContract("DeliveryLedger", [
+    admin.address,
+    await registry.getAddress(),
+    INTERVAL_SECONDS,
+  ]);
+  const reputation = await ethers.deployContract("Reputation", [admin.address]);
+  const market = await ethers.deployContract("EnergyMarket", [
+    admin.address,
+    await token.getAddress(),
+    await ledger.getAddress(),
+    await reputation.getAddress(),
+    GATE_CLOSURE_SECONDS,
+    SETTLEMENT_DELAY_SECONDS,
+    PENALTY_PER_KWH,
+  ]);
+  await ledger.connect(admin).grantRole(await ledger.OBLIGATION_ROLE(), await market.getAddress());
+  await reputation.connect(admin).grantRole(await reputation.RECORDER_ROLE(), await market.getAddress());
+  await market.connect(admin).grantRole(await market.MATCHER_ROLE(), matcher.address);
+
+  const chainId = (await ethers.provider.getNetwork()).chainId;
+  const registryDomain = meterRegistryDomain(chainId, (await registry.getAddress()) as `0x${string}`);
+  const ledgerDomain = deliveryLedgerDomain(chainId, (await ledger.getAddress()) as `0x${string}`);
+
+  let verdicts = 0;
+
+  /** Enrols a fresh meter key under `owner`; returns the meter wallet (never sends transactions). */
+  async function enrollMeter(owner: HardhatEthersSigner, deviceId = id(`device-${owner.address}-${Math.random()}`)) {
+    const meter = Wallet.createRandom();
+    const consent = await meter.signTypedData(registryDomain, fields(meterEnrollmentTypes), {
+      meter: meter.address,
+      owner: owner.address,
+      deviceId,
+    });
+    await registry.connect(owner).enroll(meter.address, deviceId, consent);
+    return { meter, deviceId };
+  }
+
+  /** Attestation signatures by `by`, sorted by signer address as the registry requires. */
+  async function attest(meter: string, deviceId: string, verdictTxId: string, by = verifiers.slice(0, 2)) {
+    const signed = await Promise.all(
+      by.map(async (v) => ({
+        signer: v.address.toLowerCase(),
+        sig: await v.signTypedData(registryDomain, fields(meterAttestationTypes), { deviceId, meter, verdictTxId }),
+      })),
+    );
+    return signed.sort((a, b) => (a.signer < b.signer ? -1 : 1)).map((s) => s.sig);
+  }
+
+  /** Enrols and activates a meter for `owner`. */
+  async function activeMeter(owner: HardhatEthersSigner) {
+    const { meter, deviceId } = await enrollMeter(owner);
+    const verdictTxId = id(`verdict-${verdicts++}`);
+    await registry.activate(meter.address, verdictTxId, await attest(meter.address, deviceId, verdictTxId));
+    return meter;
+  }
+
+  async function signReading(meter: BaseWallet, reading: MeterReading) {
+    return meter.signTypedData(ledgerDomain, fields(meterReadingTypes), reading);
+  }
+
+  /** Gives `account` `amount` tokens from the faucet and approves the market for all of them. */
+  async function fund(account: HardhatEthersSigner, amount: bigint) {
+    await token.connect(account).claim(amount);
+    await token.connect(account).approve(await market.getAddress(), amount);
+  }
+
+  return {
+    token,
+    registry,
+    ledger,
+    reputation,
+    market,
+    admin: admin,
+    matcher: matcher,
+    verifiers,
+    alice: alice,
+    bob: bob,
+    carol: carol,
+    dave: dave,
+    eve,
+    chainId,
+    registryDomain,
+    ledgerDomain,
+    enrollMeter,
+    attest,
+    activeMeter,
+    signReading,
+    fund,
+  };
+}
+
+/** Interval arithmetic against the chain's clock. */
+export function intervalClock(networkHelpers: NetworkConnection<"l1">["networkHelpers"]) {
+  return {
+    start: (t: bigint) => t * INTERVAL_SECONDS,
+    end: (t: bigint) => (t + 1n) * INTERVAL_SECONDS,
+    gateClosure: (t: bigint) => t * INTERVAL_SECONDS - GATE_CLOSURE_SECONDS,
+    /** An interval comfortably in the future whose gate is open now. */
+    async openInterval(ahead = 3n): Promise<bigint> {
+      return BigInt(await networkHelpers.time.latest()) / INTERVAL_SECONDS + ahead;
+    },
+    async to(timestamp: bigint) {
+      await networkHelpers.time.increaseTo(timestamp);
+    },
+  };
+}
