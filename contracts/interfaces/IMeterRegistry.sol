@@ -10,4 +10,8 @@ interface IMeterRegistry {
 
     /// @notice The account that owns `meter`, or the zero address if it was never enrolled.
     function ownerOf(address meter) external view returns (address);
+
+    /// @notice `meter`'s latest period of activity: when it was last activated (zero if never) and
+    /// when it was deactivated after that (zero while it is still active).
+    function activePeriod(address meter) external view returns (uint40 activeSince, uint40 deactivatedAt);
 }

@@ -5,11 +5,12 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IMeterRegistry} from "../interfaces/IMeterRegistry.sol";
+import {PullPayments} from "../payments/PullPayments.sol";
 import {DeliveryLedger} from "../readings/DeliveryLedger.sol";
+import {MarketDelegation} from "./MarketDelegation.sol";
 import {Reputation} from "./Reputation.sol";
 import {SettlementMath} from "./SettlementMath.sol";
 
@@ -29,7 +30,7 @@ import {SettlementMath} from "./SettlementMath.sol";
 /// clearing batches are accepted between gate closure and the start; settlement opens at its end
 /// once the sellers' readings are in, and `settlementDelaySeconds` after the end without them
 /// (missing readings then count as zero delivery).
-contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
+contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -49,7 +50,8 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
     }
 
     /// @dev Four slots; fields read together share one. `deposit` is escrow (bid) or collateral
-    /// (offer); `depositOut` is how much of it has been paid, charged or released so far.
+    /// (offer); `depositOut` is how much of it has been paid, charged or released so far;
+    /// `deliveredWh` is, of what an offer settled, the part its meter delivered.
     struct Order {
         address owner;
         uint64 interval;
@@ -60,7 +62,8 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         uint48 filledWh;
         uint96 limitPrice;
         uint48 settledWh;
-        uint96 penaltyPerKwh;
+        uint48 deliveredWh;
+        uint64 penaltyPerKwh;
         uint128 deposit;
         uint128 depositOut;
     }
@@ -70,6 +73,13 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         uint256 offerId;
         uint256 exportedWh;
         uint256 obligationWh;
+    }
+
+    /// @dev Orders completed during one settlement call, for one reputation update at its end.
+    struct Outcomes {
+        address[] accounts;
+        Reputation.Outcome[] kinds;
+        uint256 count;
     }
 
     struct Clearing {
@@ -107,7 +117,6 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
     error EnergyMarketReadingMissing(address meter, uint64 interval, uint256 deadline);
     error EnergyMarketOrderFilled(uint256 orderId);
     error EnergyMarketNotReleasable(uint256 orderId, uint256 from);
-    error EnergyMarketInsufficientBalance(address account, uint256 requested, uint256 available);
 
     event OfferPlaced(
         uint256 indexed orderId,
@@ -116,7 +125,7 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         address meter,
         uint48 maxWh,
         uint96 minPricePerKwh,
-        uint96 penaltyPerKwh,
+        uint64 penaltyPerKwh,
         uint128 collateral
     );
     event BidPlaced(
@@ -129,14 +138,15 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         uint128 escrow
     );
     event OrderCancelled(uint256 indexed orderId, uint64 indexed interval);
+    /// @notice A clearing batch: its fills in full (one event per batch costs far less gas than one
+    /// per fill) and the hash settlement will check them against.
     event ClearingBatchSubmitted(
         uint64 indexed interval,
         uint32 indexed batch,
         uint96 price,
-        uint256 fills,
-        bytes32 fillsHash
+        bytes32 fillsHash,
+        Fill[] fills
     );
-    event OrderFilled(uint64 indexed interval, uint64 indexed offerId, uint64 indexed bidId, uint48 wh);
     event ClearingFinalized(uint64 indexed interval, uint96 price, uint32 batches);
     event FillSettled(
         uint64 indexed interval,
@@ -149,15 +159,13 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
     event BatchSettled(uint64 indexed interval, uint32 indexed batch);
     /// @notice What was left of an order's deposit went to its owner's balance; the order is closed.
     event OrderReleased(uint256 indexed orderId, address indexed owner, uint256 amount);
-    event Withdrawn(address indexed account, address indexed to, uint256 amount);
-    event PenaltyChanged(uint96 penaltyPerKwh);
+    event PenaltyChanged(uint64 penaltyPerKwh);
 
     /// @dev A settled batch's hash is replaced by this, which no keccak256 output is in practice.
     bytes32 private constant SETTLED = bytes32(uint256(1));
     /// @dev Keeps wh × price far inside uint256 and deposits inside uint128.
     uint256 private constant MAX_PRICE = type(uint96).max;
 
-    IERC20 public immutable token;
     IMeterRegistry public immutable registry;
     DeliveryLedger public immutable ledger;
     Reputation public immutable reputation;
@@ -165,19 +173,17 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
     uint64 public immutable gateClosureSeconds;
     uint64 public immutable settlementDelaySeconds;
 
-    uint96 private _penaltyPerKwh;
+    uint64 private _penaltyPerKwh;
     uint256 private _nextOrderId = 1;
     mapping(uint256 orderId => Order) private _orders;
     mapping(uint64 interval => Clearing) private _clearings;
     mapping(uint64 interval => mapping(uint256 batch => bytes32 fillsHash)) private _batches;
-    mapping(address account => uint256) private _balances;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE: grants roles, sets the penalty, pauses.
     /// @param token_ the ERC-20 payment token.
-    /// @param ledger_ the delivery ledger; its interval length and registry are the market's.
+    /// @param ledger_ the delivery ledger; its interval length, readings deadline and registry are the market's.
     /// @param reputation_ where settled trades are recorded (the market needs RECORDER_ROLE there).
     /// @param gateClosureSeconds_ how long before an interval starts its orders close.
-    /// @param settlementDelaySeconds_ how long after an interval ends missing readings count as zero.
     /// @param penaltyPerKwh_ initial seller penalty per kWh not delivered, in token base units.
     constructor(
         address admin,
@@ -185,27 +191,21 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         DeliveryLedger ledger_,
         Reputation reputation_,
         uint64 gateClosureSeconds_,
-        uint64 settlementDelaySeconds_,
-        uint96 penaltyPerKwh_
-    ) {
-        if (
-            admin == address(0) ||
-            address(token_) == address(0) ||
-            address(ledger_) == address(0) ||
-            address(reputation_) == address(0)
-        ) revert EnergyMarketZeroAddress();
+        uint64 penaltyPerKwh_
+    ) PullPayments(token_) {
+        if (admin == address(0) || address(ledger_) == address(0) || address(reputation_) == address(0))
+            revert EnergyMarketZeroAddress();
         uint64 intervalSeconds_ = ledger_.intervalSeconds();
         if (gateClosureSeconds_ >= intervalSeconds_) {
             revert EnergyMarketInvalidTiming(intervalSeconds_, gateClosureSeconds_);
         }
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        token = token_;
         ledger = ledger_;
         registry = ledger_.registry();
         reputation = reputation_;
         intervalSeconds = intervalSeconds_;
         gateClosureSeconds = gateClosureSeconds_;
-        settlementDelaySeconds = settlementDelaySeconds_;
+        settlementDelaySeconds = ledger_.settlementDelaySeconds();
         _penaltyPerKwh = penaltyPerKwh_;
         emit PenaltyChanged(penaltyPerKwh_);
     }
@@ -215,7 +215,7 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
     /// @notice Offers to sell up to `maxWh` from `meter` in `interval` at no less than
     /// `minPricePerKwh`, posting collateral of the current penalty for every Wh offered.
     /// @dev Requirements: not paused; caller owns `meter`, which is active; gate still open;
-    /// `maxWh` > 0; price ≤ 2^96 − 1; the caller approved the collateral. Emits {OfferPlaced}.
+    /// `maxWh` > 0; the caller approved the collateral. Emits {OfferPlaced}.
     /// @return orderId the new offer's id.
     function placeOffer(
         address meter,
@@ -223,16 +223,28 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         uint48 maxWh,
         uint96 minPricePerKwh
     ) external whenNotPaused nonReentrant returns (uint256 orderId) {
-        uint96 penalty = _penaltyPerKwh;
-        uint128 collateral = SettlementMath.lockFor(maxWh, penalty).toUint128();
-        orderId = _place(Side.Offer, meter, interval, maxWh, minPricePerKwh, penalty, collateral);
-        emit OfferPlaced(orderId, msg.sender, interval, meter, maxWh, minPricePerKwh, penalty, collateral);
-        token.safeTransferFrom(msg.sender, address(this), collateral);
+        return _placeOffer(msg.sender, meter, interval, maxWh, minPricePerKwh);
+    }
+
+    /// @notice A delegate's {placeOffer} for `account`, which owns the meter and posts the collateral.
+    /// @dev Requirements: as {placeOffer} for `account`; the caller holds an unexpired delegation
+    /// from it; the price is at least its floor and the volume within its limit for the interval.
+    /// Emits {OfferPlaced}.
+    /// @return orderId the new offer's id.
+    function placeOfferFor(
+        address account,
+        address meter,
+        uint64 interval,
+        uint48 maxWh,
+        uint96 minPricePerKwh
+    ) external whenNotPaused nonReentrant returns (uint256 orderId) {
+        _useDelegation(account, true, interval, maxWh, minPricePerKwh);
+        return _placeOffer(account, meter, interval, maxWh, minPricePerKwh);
     }
 
     /// @notice Bids to buy up to `maxWh` for `meter` in `interval` at no more than
     /// `maxPricePerKwh`, escrowing the worst-case cost.
-    /// @dev Requirements: as {placeOffer}, with the escrow approved instead. Emits {BidPlaced}.
+    /// @dev Requirements: as {placeOffer}, with a price > 0 and the escrow approved. Emits {BidPlaced}.
     /// @return orderId the new bid's id.
     function placeBid(
         address meter,
@@ -240,18 +252,34 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         uint48 maxWh,
         uint96 maxPricePerKwh
     ) external whenNotPaused nonReentrant returns (uint256 orderId) {
-        uint128 escrow = SettlementMath.lockFor(maxWh, maxPricePerKwh).toUint128();
-        orderId = _place(Side.Bid, meter, interval, maxWh, maxPricePerKwh, 0, escrow);
-        emit BidPlaced(orderId, msg.sender, interval, meter, maxWh, maxPricePerKwh, escrow);
-        token.safeTransferFrom(msg.sender, address(this), escrow);
+        return _placeBid(msg.sender, meter, interval, maxWh, maxPricePerKwh);
+    }
+
+    /// @notice A delegate's {placeBid} for `account`, which owns the meter and escrows the cost.
+    /// @dev Requirements: as {placeBid} for `account`; the caller holds an unexpired delegation from
+    /// it; the price is at most its ceiling and the volume within its limit. Emits {BidPlaced}.
+    /// @return orderId the new bid's id.
+    function placeBidFor(
+        address account,
+        address meter,
+        uint64 interval,
+        uint48 maxWh,
+        uint96 maxPricePerKwh
+    ) external whenNotPaused nonReentrant returns (uint256 orderId) {
+        _useDelegation(account, false, interval, maxWh, maxPricePerKwh);
+        return _placeBid(account, meter, interval, maxWh, maxPricePerKwh);
     }
 
     /// @notice Cancels an order; its whole deposit is credited back to the owner's balance.
-    /// @dev Requirements: caller owns the order; it is open; its gate is still open. Emits
-    /// {OrderCancelled} and {OrderReleased}.
+    /// @dev Requirements: caller owns the order or holds an unexpired delegation from its owner;
+    /// it is open; its gate is still open. Emits {OrderCancelled} and {OrderReleased}.
     function cancelOrder(uint256 orderId) external nonReentrant {
         Order storage o = _existing(orderId);
-        if (o.owner != msg.sender) revert EnergyMarketNotOrderOwner(msg.sender, orderId);
+        if (o.owner != msg.sender) {
+            if (delegationOf(o.owner, msg.sender).expiry == 0)
+                revert EnergyMarketNotOrderOwner(msg.sender, orderId);
+            _requireDelegate(o.owner);
+        }
         if (o.closed) revert EnergyMarketOrderClosed(orderId);
         _requireGateOpen(o.interval);
         emit OrderCancelled(orderId, o.interval);
@@ -267,8 +295,8 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
     /// interval's start; clearing not finalized; `price` equals the first batch's; fills non-empty
     /// and sorted by offer id; every fill positive, between two open orders of this interval on the
     /// right sides and of different owners, with the offer's minimum ≤ price ≤ the bid's maximum,
-    /// and within both orders' remaining volume. Emits {OrderFilled} per fill,
-    /// {ClearingBatchSubmitted}, and {ClearingFinalized} when final.
+    /// and within both orders' remaining volume. Emits {ClearingBatchSubmitted}, and
+    /// {ClearingFinalized} when final.
     function submitClearing(
         uint64 interval,
         uint96 price,
@@ -310,7 +338,7 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         bytes32 fillsHash = keccak256(abi.encode(fills));
         _batches[interval][batch] = fillsHash;
         c.batches = batch + 1;
-        emit ClearingBatchSubmitted(interval, batch, price, fills.length, fillsHash);
+        emit ClearingBatchSubmitted(interval, batch, price, fillsHash, fills);
         if (isFinal) {
             c.finalized = true;
             emit ClearingFinalized(interval, price, batch + 1);
@@ -325,7 +353,11 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
     /// settled; every seller's reading for the interval is recorded, or the settlement deadline
     /// has passed (missing readings then count as zero delivery). Emits {FillSettled} per fill,
     /// {OrderReleased} as orders complete, and {BatchSettled}.
-    function settleBatch(uint64 interval, uint32 batch, Fill[] calldata fills) external whenNotPaused nonReentrant {
+    function settleBatch(
+        uint64 interval,
+        uint32 batch,
+        Fill[] calldata fills
+    ) external whenNotPaused nonReentrant {
         uint256 endsAt = (uint256(interval) + 1) * intervalSeconds;
         if (block.timestamp < endsAt) revert EnergyMarketIntervalNotEnded(interval, endsAt);
         Clearing storage c = _clearings[interval];
@@ -335,20 +367,32 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         if (keccak256(abi.encode(fills)) != stored) revert EnergyMarketBatchMismatch(interval, batch);
         _batches[interval][batch] = SETTLED;
 
-        uint256 price = c.price;
-        address[] memory sellers = new address[](fills.length);
-        address[] memory buyers = new address[](fills.length);
-        bool[] memory full = new bool[](fills.length);
+        // Every order completes at most once, so a batch completes at most two orders per fill.
+        Outcomes memory outcomes = Outcomes(
+            new address[](2 * fills.length),
+            new Reputation.Outcome[](2 * fills.length),
+            0
+        );
         SellerDelivery memory seller;
         for (uint256 i = 0; i < fills.length; i++) {
             Fill calldata f = fills[i];
             if (f.offerId != seller.offerId) {
                 seller = _sellerDelivery(f.offerId, interval, endsAt);
             }
-            (sellers[i], buyers[i], full[i]) = _settleFill(interval, price, f, seller);
+            _settleFill(interval, c.price, f, seller, outcomes);
         }
         emit BatchSettled(interval, batch);
-        reputation.recordTrades(sellers, full, buyers);
+        if (outcomes.count != 0) {
+            address[] memory accounts = outcomes.accounts;
+            Reputation.Outcome[] memory kinds = outcomes.kinds;
+            uint256 count = outcomes.count;
+            // Trim both arrays to the outcomes actually recorded; memory-safe, it only shortens them.
+            assembly ("memory-safe") {
+                mstore(accounts, count)
+                mstore(kinds, count)
+            }
+            reputation.recordOutcomes(accounts, kinds);
+        }
     }
 
     /// @notice Releases the deposits of orders that were not filled at all, once their interval's
@@ -366,29 +410,11 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         }
     }
 
-    // ------------------------------------------------------------- balances
-
-    /// @notice Withdraws `amount` of the caller's balance to `to`.
-    /// @dev Works while paused: payouts stay withdrawable at any time. Requirements: `amount` > 0 and
-    /// ≤ the balance. Emits {Withdrawn}.
-    function withdraw(address to, uint256 amount) external nonReentrant {
-        if (to == address(0)) revert EnergyMarketZeroAddress();
-        if (amount == 0) revert EnergyMarketZeroAmount();
-        uint256 available = _balances[msg.sender];
-        if (amount > available) revert EnergyMarketInsufficientBalance(msg.sender, amount, available);
-        // unchecked: amount ≤ available was just checked.
-        unchecked {
-            _balances[msg.sender] = available - amount;
-        }
-        emit Withdrawn(msg.sender, to, amount);
-        token.safeTransfer(to, amount);
-    }
-
     // ------------------------------------------------------------------ admin
 
     /// @notice Sets the penalty per kWh that new offers collateralise; existing offers keep theirs.
     /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE. Emits {PenaltyChanged}.
-    function setPenaltyPerKwh(uint96 penaltyPerKwh_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setPenaltyPerKwh(uint64 penaltyPerKwh_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _penaltyPerKwh = penaltyPerKwh_;
         emit PenaltyChanged(penaltyPerKwh_);
     }
@@ -422,13 +448,8 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         return _batches[interval][batch];
     }
 
-    /// @notice `account`'s withdrawable balance.
-    function balanceOf(address account) external view returns (uint256) {
-        return _balances[account];
-    }
-
     /// @notice The penalty per kWh new offers collateralise.
-    function penaltyPerKwh() external view returns (uint96) {
+    function penaltyPerKwh() external view returns (uint64) {
         return _penaltyPerKwh;
     }
 
@@ -444,24 +465,52 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
 
     // --------------------------------------------------------------- internal
 
+    function _placeOffer(
+        address owner,
+        address meter,
+        uint64 interval,
+        uint48 maxWh,
+        uint96 minPricePerKwh
+    ) private returns (uint256 orderId) {
+        uint64 penalty = _penaltyPerKwh;
+        uint128 collateral = SettlementMath.lockFor(maxWh, penalty).toUint128();
+        orderId = _place(owner, Side.Offer, meter, interval, maxWh, minPricePerKwh, penalty, collateral);
+        emit OfferPlaced(orderId, owner, interval, meter, maxWh, minPricePerKwh, penalty, collateral);
+        token.safeTransferFrom(owner, address(this), collateral);
+    }
+
+    function _placeBid(
+        address owner,
+        address meter,
+        uint64 interval,
+        uint48 maxWh,
+        uint96 maxPricePerKwh
+    ) private returns (uint256 orderId) {
+        if (maxPricePerKwh == 0) revert EnergyMarketPriceOutOfRange(maxPricePerKwh);
+        uint128 escrow = SettlementMath.lockFor(maxWh, maxPricePerKwh).toUint128();
+        orderId = _place(owner, Side.Bid, meter, interval, maxWh, maxPricePerKwh, 0, escrow);
+        emit BidPlaced(orderId, owner, interval, meter, maxWh, maxPricePerKwh, escrow);
+        token.safeTransferFrom(owner, address(this), escrow);
+    }
+
     function _place(
+        address owner,
         Side side,
         address meter,
         uint64 interval,
         uint48 maxWh,
         uint96 limitPrice,
-        uint96 penalty,
+        uint64 penalty,
         uint128 deposit
     ) private returns (uint256 orderId) {
         if (maxWh == 0) revert EnergyMarketZeroAmount();
-        if (limitPrice == 0 && side == Side.Bid) revert EnergyMarketPriceOutOfRange(limitPrice);
-        if (registry.ownerOf(meter) != msg.sender) revert EnergyMarketNotMeterOwner(msg.sender, meter);
+        if (registry.ownerOf(meter) != owner) revert EnergyMarketNotMeterOwner(owner, meter);
         if (!registry.isActive(meter)) revert EnergyMarketMeterInactive(meter);
         _requireGateOpen(interval);
 
         orderId = _nextOrderId++;
         Order storage o = _orders[orderId];
-        o.owner = msg.sender;
+        o.owner = owner;
         o.interval = interval;
         o.side = side;
         o.meter = meter;
@@ -476,11 +525,11 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         Order storage offer = _openOrder(f.offerId, Side.Offer, interval);
         Order storage bid = _openOrder(f.bidId, Side.Bid, interval);
         if (offer.owner == bid.owner) revert EnergyMarketSelfTrade(f.offerId, f.bidId);
-        if (price < offer.limitPrice) revert EnergyMarketFillBelowOfferPrice(f.offerId, price, offer.limitPrice);
+        if (price < offer.limitPrice)
+            revert EnergyMarketFillBelowOfferPrice(f.offerId, price, offer.limitPrice);
         if (price > bid.limitPrice) revert EnergyMarketFillAboveBidPrice(f.bidId, price, bid.limitPrice);
         _addFilled(f.offerId, offer, f.wh);
         _addFilled(f.bidId, bid, f.wh);
-        emit OrderFilled(interval, f.offerId, f.bidId, f.wh);
     }
 
     function _addFilled(uint256 orderId, Order storage o, uint48 wh) private {
@@ -527,32 +576,51 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
     }
 
     /// @dev Pays the seller for what it delivered of fill `f`, charges the buyer that, pays the
-    /// buyer the penalty for the rest, and releases orders whose every fill is now settled.
+    /// buyer the penalty for the rest, and releases orders whose every fill is now settled,
+    /// noting their outcome for the reputation record.
     function _settleFill(
         uint64 interval,
         uint256 price,
         Fill calldata f,
-        SellerDelivery memory seller
-    ) private returns (address sellerAccount, address buyerAccount, bool fullyDelivered) {
+        SellerDelivery memory seller,
+        Outcomes memory outcomes
+    ) private {
         Order storage offer = _orders[f.offerId];
         Order storage bid = _orders[f.bidId];
         uint256 delivered = SettlementMath.deliveredShare(f.wh, seller.exportedWh, seller.obligationWh);
         uint256 paid = SettlementMath.value(delivered, price);
         uint256 penalty = SettlementMath.value(f.wh - delivered, offer.penaltyPerKwh);
 
-        // The casts are safe: paid ≤ the bid's escrow and penalty ≤ the offer's collateral, both uint128.
+        // The casts are safe: delivered ≤ wh (uint48), paid ≤ the bid's escrow and penalty ≤ the
+        // offer's collateral, both uint128.
         offer.settledWh += f.wh;
-        offer.depositOut += uint128(penalty);
+        offer.deliveredWh += uint48(delivered);
+        if (penalty != 0) offer.depositOut += uint128(penalty);
         bid.settledWh += f.wh;
         bid.depositOut += uint128(paid);
-        sellerAccount = offer.owner;
-        buyerAccount = bid.owner;
-        _credit(sellerAccount, paid);
-        _credit(buyerAccount, penalty);
+        _credit(offer.owner, paid);
+        _credit(bid.owner, penalty);
         emit FillSettled(interval, f.offerId, f.bidId, uint48(delivered), paid, penalty);
-        if (offer.settledWh == offer.filledWh) _closeAndRelease(f.offerId, offer);
-        if (bid.settledWh == bid.filledWh) _closeAndRelease(f.bidId, bid);
-        fullyDelivered = delivered == f.wh;
+        if (offer.settledWh == offer.filledWh) {
+            _closeAndRelease(f.offerId, offer);
+            _noteOutcome(
+                outcomes,
+                offer.owner,
+                offer.deliveredWh == offer.filledWh
+                    ? Reputation.Outcome.Delivered
+                    : Reputation.Outcome.FellShort
+            );
+        }
+        if (bid.settledWh == bid.filledWh) {
+            _closeAndRelease(f.bidId, bid);
+            _noteOutcome(outcomes, bid.owner, Reputation.Outcome.Bought);
+        }
+    }
+
+    function _noteOutcome(Outcomes memory outcomes, address account, Reputation.Outcome kind) private pure {
+        outcomes.accounts[outcomes.count] = account;
+        outcomes.kinds[outcomes.count] = kind;
+        outcomes.count += 1;
     }
 
     /// @dev The one place deposits leave an order: whatever is left of it goes to the owner's balance.
@@ -562,11 +630,5 @@ contract EnergyMarket is AccessControl, Pausable, ReentrancyGuard {
         o.depositOut = o.deposit;
         emit OrderReleased(orderId, o.owner, amount);
         _credit(o.owner, amount);
-    }
-
-    /// @dev Balance changes are reported by the event of their cause ({FillSettled}: `paid` to the
-    /// seller, `penalty` to the buyer; {OrderReleased}), which keeps settlement at one event per fill.
-    function _credit(address account, uint256 amount) private {
-        if (amount != 0) _balances[account] += amount;
     }
 }

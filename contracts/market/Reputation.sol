@@ -4,17 +4,26 @@ pragma solidity ^0.8.24;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 /// @title Reputation
-/// @notice Each account's trading history (seed 001 "history rating"): how many trades it took
-/// part in, and as a seller how many it delivered in full or fell short on. Written only by the
-/// markets' settlement (RECORDER_ROLE), read by anyone.
+/// @notice Each account's trading history (seed 001 "history rating"): how many of its orders
+/// traded (one per order and interval, whatever the number of counterparties), and of its sales how
+/// many its meter delivered in full or fell short on. Written only by the markets' settlement
+/// (RECORDER_ROLE), read by anyone.
 contract Reputation is AccessControl {
     /// @notice Contracts whose settlement records outcomes.
     bytes32 public constant RECORDER_ROLE = keccak256("RECORDER_ROLE");
 
-    error ReputationLengthMismatch(uint256 sellers, uint256 outcomes, uint256 buyers);
+    /// @notice How one order of an account ended: a bid that bought, or an offer whose meter
+    /// delivered all it sold or fell short.
+    enum Outcome {
+        Bought,
+        Delivered,
+        FellShort
+    }
 
-    /// @notice A settled trade between `seller` and `buyer`; `fullyDelivered` is the seller's outcome.
-    event TradeRecorded(address indexed seller, address indexed buyer, bool fullyDelivered);
+    error ReputationLengthMismatch(uint256 accounts, uint256 outcomes);
+
+    /// @notice `account`'s record after a settled order.
+    event ReputationUpdated(address indexed account, uint64 trades, uint64 fullDeliveries, uint64 shortfalls);
 
     struct Record {
         uint64 trades;
@@ -29,28 +38,26 @@ contract Reputation is AccessControl {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
-    /// @notice Records settled trades: trade i was sold by `sellers[i]` to `buyers[i]` and was
-    /// delivered in full when `fullyDelivered[i]`.
-    /// @dev Requirements: caller has RECORDER_ROLE; the three arrays have one length. Emits {TradeRecorded} each.
-    function recordTrades(
-        address[] calldata sellers,
-        bool[] calldata fullyDelivered,
-        address[] calldata buyers
+    /// @notice Records settled orders: order i of `accounts[i]` ended as `outcomes[i]`. Each counts
+    /// as one trade; a seller's order also counts as a full delivery or a shortfall.
+    /// @dev Requirements: caller has RECORDER_ROLE; both arrays have one length. Emits
+    /// {ReputationUpdated} for each.
+    function recordOutcomes(
+        address[] calldata accounts,
+        Outcome[] calldata outcomes
     ) external onlyRole(RECORDER_ROLE) {
-        if (sellers.length != fullyDelivered.length || sellers.length != buyers.length) {
-            revert ReputationLengthMismatch(sellers.length, fullyDelivered.length, buyers.length);
-        }
-        for (uint256 i = 0; i < sellers.length; i++) {
-            Record storage s = _records[sellers[i]];
-            s.trades += 1;
-            if (fullyDelivered[i]) s.fullDeliveries += 1;
-            else s.shortfalls += 1;
-            _records[buyers[i]].trades += 1;
-            emit TradeRecorded(sellers[i], buyers[i], fullyDelivered[i]);
+        if (accounts.length != outcomes.length)
+            revert ReputationLengthMismatch(accounts.length, outcomes.length);
+        for (uint256 i = 0; i < accounts.length; i++) {
+            Record storage r = _records[accounts[i]];
+            r.trades += 1;
+            if (outcomes[i] == Outcome.Delivered) r.fullDeliveries += 1;
+            else if (outcomes[i] == Outcome.FellShort) r.shortfalls += 1;
+            emit ReputationUpdated(accounts[i], r.trades, r.fullDeliveries, r.shortfalls);
         }
     }
 
-    /// @notice `account`'s counts: trades as buyer or seller, full deliveries and shortfalls as seller.
+    /// @notice `account`'s counts: traded orders as buyer or seller, full deliveries and shortfalls as seller.
     function recordOf(
         address account
     ) external view returns (uint64 trades, uint64 fullDeliveries, uint64 shortfalls) {

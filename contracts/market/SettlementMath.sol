@@ -20,7 +20,11 @@ library SettlementMath {
     /// exported `exportedWh`: everything when it exported enough, otherwise its pro-rata share,
     /// rounded down so that the shares of all obligations never add up to more than was exported.
     /// Requires soldWh ≤ obligationWh (the sale is one of the obligations).
-    function deliveredShare(uint256 soldWh, uint256 exportedWh, uint256 obligationWh) internal pure returns (uint256) {
+    function deliveredShare(
+        uint256 soldWh,
+        uint256 exportedWh,
+        uint256 obligationWh
+    ) internal pure returns (uint256) {
         if (exportedWh >= obligationWh) return soldWh;
         return (soldWh * exportedWh) / obligationWh;
     }

@@ -11,10 +11,15 @@ import {MeterReading, MeterReadingHash} from "./MeterReading.sol";
 /// @title DeliveryLedger
 /// @notice Who owed how much energy in each interval and how much each meter really exported.
 /// Signed meter readings are accepted from anyone (the signature proves their origin) after
-/// checking the meter is active, the signature, the interval has ended, and continuity with the
-/// meter's previous reading. Markets (OBLIGATION_ROLE) record delivery obligations before an
-/// interval starts; every product settles against the same ledger, so one kWh exported is never
-/// counted as delivered twice.
+/// checking the signature, that the meter was active over the whole interval, that the interval
+/// has ended, and continuity with the meter's previous reading. Markets (OBLIGATION_ROLE) record
+/// delivery obligations before an interval starts; every product settles against the same ledger,
+/// so one kWh exported is never counted as delivered twice.
+///
+/// Readings are taken in interval order. A meter may skip intervals (its agent was offline and
+/// lost them), but only once the first skipped interval's settlement deadline has passed: until
+/// then nobody — a relay replaying a later reading early, say — can make an interval
+/// unrecordable and so have it settled as no delivery.
 contract DeliveryLedger is AccessControl, EIP712 {
     using MeterReadingHash for MeterReading;
 
@@ -28,7 +33,6 @@ contract DeliveryLedger is AccessControl, EIP712 {
     error DeliveryLedgerZeroAddress();
     error DeliveryLedgerInvalidInterval(uint256 intervalSeconds);
     error DeliveryLedgerLengthMismatch(uint256 readings, uint256 signatures);
-    error DeliveryLedgerMeterInactive(address meter);
     error DeliveryLedgerInvalidSignature(address meter, address signer);
     error DeliveryLedgerIntervalNotEnded(uint64 interval, uint256 endsAt);
     error DeliveryLedgerTimestampOutOfRange(uint64 timestamp, uint256 earliest, uint256 latest);
@@ -36,8 +40,15 @@ contract DeliveryLedger is AccessControl, EIP712 {
     error DeliveryLedgerReadingAlreadyRecorded(address meter, uint64 interval);
     error DeliveryLedgerReadingOutOfOrder(address meter, uint64 interval, uint64 lastInterval);
     error DeliveryLedgerSequenceNotIncreasing(address meter, uint64 sequence, uint64 lastSequence);
-    error DeliveryLedgerDiscontinuous(address meter, uint64 interval, uint64 expectedImportWh, uint64 expectedExportWh);
+    error DeliveryLedgerDiscontinuous(
+        address meter,
+        uint64 interval,
+        uint64 expectedImportWh,
+        uint64 expectedExportWh
+    );
     error DeliveryLedgerObligationTooLate(address meter, uint64 interval, uint256 startsAt);
+    error DeliveryLedgerNotActiveDuringInterval(address meter, uint64 interval);
+    error DeliveryLedgerGapNotFinal(address meter, uint64 missingInterval, uint256 deadline);
 
     event ReadingRecorded(
         address indexed meter,
@@ -67,6 +78,9 @@ contract DeliveryLedger is AccessControl, EIP712 {
 
     IMeterRegistry public immutable registry;
     uint64 public immutable intervalSeconds;
+    /// @notice How long after an interval ends its readings may still arrive; after that a missing
+    /// reading counts as no delivery, and the meter may skip the interval.
+    uint64 public immutable settlementDelaySeconds;
 
     mapping(address meter => MeterState) private _state;
     mapping(address meter => mapping(uint64 interval => Delivery)) private _deliveries;
@@ -74,16 +88,19 @@ contract DeliveryLedger is AccessControl, EIP712 {
     /// @param admin receives DEFAULT_ADMIN_ROLE, which grants OBLIGATION_ROLE to markets.
     /// @param registry_ the meter registry deciding which meters are active.
     /// @param intervalSeconds_ the trading interval length every GridMesh contract shares.
+    /// @param settlementDelaySeconds_ the readings deadline after an interval's end.
     constructor(
         address admin,
         IMeterRegistry registry_,
-        uint64 intervalSeconds_
+        uint64 intervalSeconds_,
+        uint64 settlementDelaySeconds_
     ) EIP712("GridMesh DeliveryLedger", "1") {
         if (admin == address(0) || address(registry_) == address(0)) revert DeliveryLedgerZeroAddress();
         if (intervalSeconds_ == 0) revert DeliveryLedgerInvalidInterval(intervalSeconds_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         registry = registry_;
         intervalSeconds = intervalSeconds_;
+        settlementDelaySeconds = settlementDelaySeconds_;
     }
 
     /// @notice Records one signed reading. Anyone may relay it.
@@ -93,12 +110,14 @@ contract DeliveryLedger is AccessControl, EIP712 {
     }
 
     /// @notice Records signed readings in order; all or nothing.
-    /// @dev Requirements for each reading: the meter is active; `signature` is the meter key's EIP-712
-    /// signature of the reading; the interval has ended; the timestamp lies between the interval's
-    /// end and MAX_CLOCK_SKEW past the chain's clock; registers do not decrease; the interval is
-    /// later than the meter's last recorded one, with a higher sequence number; a reading for the
-    /// interval right after the last one starts exactly where that one ended (after a gap, registers
-    /// must merely not have gone backwards). Emits {ReadingRecorded} for each.
+    /// @dev Requirements for each reading: `signature` is the meter key's EIP-712 signature of the
+    /// reading; the meter was active from before the interval started until at least its end; the
+    /// interval has ended; the timestamp lies between the interval's end and MAX_CLOCK_SKEW past the
+    /// chain's clock; registers do not decrease; the interval is later than the meter's last recorded
+    /// one (or, for its first reading, the first one starting after its activation), with a higher
+    /// sequence number; a reading for the interval right after the last one starts exactly where that
+    /// one ended; skipping intervals is allowed only after the first skipped one's deadline, and
+    /// registers must not have gone backwards across the gap. Emits {ReadingRecorded} for each.
     function recordReadings(MeterReading[] calldata readings, bytes[] calldata signatures) external {
         if (readings.length != signatures.length) {
             revert DeliveryLedgerLengthMismatch(readings.length, signatures.length);
@@ -142,25 +161,54 @@ contract DeliveryLedger is AccessControl, EIP712 {
         return _hashTypedDataV4(reading.hash());
     }
 
+    /// @dev A deactivation after the interval ended does not void the meter's reading for it, but a
+    /// meter that was not active for all of it cannot report on it.
+    function _requireActiveDuring(
+        address meter,
+        uint64 interval,
+        uint256 startsAt,
+        uint256 endsAt
+    ) private view {
+        (uint40 activeSince, uint40 deactivatedAt) = registry.activePeriod(meter);
+        bool activeAtStart = activeSince != 0 && activeSince <= startsAt;
+        bool activeAtEnd = deactivatedAt == 0 || deactivatedAt >= endsAt;
+        if (!activeAtStart || !activeAtEnd) revert DeliveryLedgerNotActiveDuringInterval(meter, interval);
+    }
+
     function _record(MeterReading calldata r, bytes calldata signature) private {
-        if (!registry.isActive(r.meter)) revert DeliveryLedgerMeterInactive(r.meter);
         (address signer, , ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(r.hash()), signature);
         if (signer != r.meter) revert DeliveryLedgerInvalidSignature(r.meter, signer);
 
-        uint256 endsAt = (uint256(r.interval) + 1) * intervalSeconds;
+        uint256 startsAt = uint256(r.interval) * intervalSeconds;
+        uint256 endsAt = startsAt + intervalSeconds;
         if (block.timestamp < endsAt) revert DeliveryLedgerIntervalNotEnded(r.interval, endsAt);
+        _requireActiveDuring(r.meter, r.interval, startsAt, endsAt);
         if (r.timestamp < endsAt || r.timestamp > block.timestamp + MAX_CLOCK_SKEW) {
             revert DeliveryLedgerTimestampOutOfRange(r.timestamp, endsAt, block.timestamp + MAX_CLOCK_SKEW);
         }
         if (r.importEndWh < r.importStartWh || r.exportEndWh < r.exportStartWh) {
             revert DeliveryLedgerRegistersDecrease(r.meter, r.interval);
         }
+        if (_deliveries[r.meter][r.interval].recorded)
+            revert DeliveryLedgerReadingAlreadyRecorded(r.meter, r.interval);
 
         MeterState storage s = _state[r.meter];
-        if (_deliveries[r.meter][r.interval].recorded) revert DeliveryLedgerReadingAlreadyRecorded(r.meter, r.interval);
+        // The interval this reading should cover unless intervals are skipped.
+        uint64 next;
+        if (s.lastSequence == 0) {
+            (uint40 activeSince, ) = registry.activePeriod(r.meter);
+            next = uint64((uint256(activeSince) + intervalSeconds - 1) / intervalSeconds);
+        } else {
+            if (r.interval <= s.lastInterval)
+                revert DeliveryLedgerReadingOutOfOrder(r.meter, r.interval, s.lastInterval);
+            next = s.lastInterval + 1;
+        }
+        if (r.interval > next) {
+            uint256 deadline = (uint256(next) + 1) * intervalSeconds + settlementDelaySeconds;
+            if (block.timestamp < deadline) revert DeliveryLedgerGapNotFinal(r.meter, next, deadline);
+        }
         if (s.lastSequence != 0) {
-            if (r.interval <= s.lastInterval) revert DeliveryLedgerReadingOutOfOrder(r.meter, r.interval, s.lastInterval);
-            if (r.interval == s.lastInterval + 1) {
+            if (r.interval == next) {
                 if (r.importStartWh != s.importWh || r.exportStartWh != s.exportWh) {
                     revert DeliveryLedgerDiscontinuous(r.meter, r.interval, s.importWh, s.exportWh);
                 }
@@ -168,7 +216,8 @@ contract DeliveryLedger is AccessControl, EIP712 {
                 revert DeliveryLedgerRegistersDecrease(r.meter, r.interval);
             }
         }
-        if (r.sequence <= s.lastSequence) revert DeliveryLedgerSequenceNotIncreasing(r.meter, r.sequence, s.lastSequence);
+        if (r.sequence <= s.lastSequence)
+            revert DeliveryLedgerSequenceNotIncreasing(r.meter, r.sequence, s.lastSequence);
 
         s.lastInterval = r.interval;
         s.lastSequence = r.sequence;

@@ -24,10 +24,9 @@ struct MeterReading {
 }
 
 library MeterReadingHash {
-    bytes32 internal constant TYPEHASH =
-        keccak256(
-            "MeterReading(address meter,uint64 interval,uint64 sequence,uint64 importStartWh,uint64 importEndWh,uint64 exportStartWh,uint64 exportEndWh,uint64 timestamp)"
-        );
+    bytes32 internal constant TYPEHASH = keccak256(
+        "MeterReading(address meter,uint64 interval,uint64 sequence,uint64 importStartWh,uint64 importEndWh,uint64 exportStartWh,uint64 exportEndWh,uint64 timestamp)"
+    );
 
     /// @dev The EIP-712 struct hash of `r`.
     function hash(MeterReading calldata r) internal pure returns (bytes32) {

@@ -14,12 +14,14 @@ import {IMeterRegistry} from "../interfaces/IMeterRegistry.sol";
 /// Secure ID Keychecker verified its device identity (the verdict is a Fabric transaction).
 contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
     /// @notice The meter key's consent to be enrolled under `owner`.
-    bytes32 public constant ENROLLMENT_TYPEHASH =
-        keccak256("MeterEnrollment(address meter,address owner,bytes32 deviceId)");
+    bytes32 public constant ENROLLMENT_TYPEHASH = keccak256(
+        "MeterEnrollment(address meter,address owner,bytes32 deviceId)"
+    );
     /// @notice A verifier's statement that Keychecker verdict `verdictTxId` verified `deviceId`, the
     /// device behind `meter`.
-    bytes32 public constant ATTESTATION_TYPEHASH =
-        keccak256("MeterAttestation(bytes32 deviceId,address meter,bytes32 verdictTxId)");
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "MeterAttestation(bytes32 deviceId,address meter,bytes32 verdictTxId)"
+    );
 
     error MeterRegistryZeroAddress();
     error MeterRegistryAlreadyEnrolled(address meter, address owner);
@@ -42,9 +44,12 @@ contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
     event VerifierRemoved(address indexed verifier);
     event ThresholdChanged(uint256 threshold);
 
+    /// @dev Owner, status and latest active period share one slot: that is what readings check.
     struct Meter {
         address owner;
         bool active;
+        uint40 activeSince;
+        uint40 deactivatedAt;
         bytes32 deviceId;
     }
 
@@ -57,7 +62,11 @@ contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
     /// @param admin receives DEFAULT_ADMIN_ROLE: manages verifiers and the threshold, may deactivate meters.
     /// @param verifiers the initial verifier organisations' signing addresses.
     /// @param threshold_ how many distinct verifiers must attest a meter (1 ≤ threshold ≤ verifiers).
-    constructor(address admin, address[] memory verifiers, uint256 threshold_) EIP712("GridMesh MeterRegistry", "1") {
+    constructor(
+        address admin,
+        address[] memory verifiers,
+        uint256 threshold_
+    ) EIP712("GridMesh MeterRegistry", "1") {
         if (admin == address(0)) revert MeterRegistryZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         for (uint256 i = 0; i < verifiers.length; i++) _addVerifier(verifiers[i]);
@@ -72,7 +81,9 @@ contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
         if (meter == address(0)) revert MeterRegistryZeroAddress();
         Meter storage m = _meters[meter];
         if (m.owner != address(0)) revert MeterRegistryAlreadyEnrolled(meter, m.owner);
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(ENROLLMENT_TYPEHASH, meter, msg.sender, deviceId)));
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(ENROLLMENT_TYPEHASH, meter, msg.sender, deviceId))
+        );
         (address signer, , ) = ECDSA.tryRecoverCalldata(digest, meterSignature);
         if (signer != meter) revert MeterRegistryInvalidEnrollmentSignature(meter, signer);
 
@@ -91,9 +102,12 @@ contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
         if (m.owner == address(0)) revert MeterRegistryNotEnrolled(meter);
         if (m.active) revert MeterRegistryAlreadyActive(meter);
         if (_verdictUsed[verdictTxId]) revert MeterRegistryVerdictAlreadyUsed(verdictTxId);
-        if (signatures.length < _threshold) revert MeterRegistryTooFewAttestations(signatures.length, _threshold);
+        if (signatures.length < _threshold)
+            revert MeterRegistryTooFewAttestations(signatures.length, _threshold);
 
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, m.deviceId, meter, verdictTxId)));
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(ATTESTATION_TYPEHASH, m.deviceId, meter, verdictTxId))
+        );
         address[] memory signers = new address[](signatures.length);
         address previous = address(0);
         for (uint256 i = 0; i < signatures.length; i++) {
@@ -106,6 +120,8 @@ contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
 
         _verdictUsed[verdictTxId] = true;
         m.active = true;
+        m.activeSince = uint40(block.timestamp);
+        m.deactivatedAt = 0;
         emit MeterActivated(meter, verdictTxId, signers);
     }
 
@@ -119,6 +135,7 @@ contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
         }
         if (!m.active) revert MeterRegistryNotActive(meter);
         m.active = false;
+        m.deactivatedAt = uint40(block.timestamp);
         emit MeterDeactivated(meter, msg.sender);
     }
 
@@ -133,7 +150,8 @@ contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
     /// reachable. Emits {VerifierRemoved}.
     function removeVerifier(address verifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (!_isVerifier[verifier]) revert MeterRegistryNotAVerifier(verifier);
-        if (_threshold > _verifierCount - 1) revert MeterRegistryInvalidThreshold(_threshold, _verifierCount - 1);
+        if (_threshold > _verifierCount - 1)
+            revert MeterRegistryInvalidThreshold(_threshold, _verifierCount - 1);
         _isVerifier[verifier] = false;
         _verifierCount -= 1;
         emit VerifierRemoved(verifier);
@@ -153,6 +171,12 @@ contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
     /// @inheritdoc IMeterRegistry
     function ownerOf(address meter) external view returns (address) {
         return _meters[meter].owner;
+    }
+
+    /// @inheritdoc IMeterRegistry
+    function activePeriod(address meter) external view returns (uint40 activeSince, uint40 deactivatedAt) {
+        Meter storage m = _meters[meter];
+        return (m.activeSince, m.deactivatedAt);
     }
 
     /// @notice Everything the registry holds on `meter`.

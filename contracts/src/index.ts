@@ -1,2 +1,3 @@
 export * from "./intervals.js";
 export * from "./typedData.js";
+export * from "./abis.js";

@@ -20,6 +20,7 @@ interface Vm {
     ) external;
     function assume(bool condition) external pure;
     function addr(uint256 privateKey) external pure returns (address);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
 }
 
 /// @notice Base of our Solidity tests: the cheatcode handle, bounded fuzz inputs and assertions
@@ -29,6 +30,7 @@ abstract contract TestBase {
 
     error AssertionFailed(string what, uint256 actual, uint256 expected);
     error AssertionFailedAddress(string what, address actual, address expected);
+    error AssertionFailedBytes32(string what, bytes32 actual, bytes32 expected);
     error BoundInvalid(uint256 min, uint256 max);
 
     function assertEq(uint256 actual, uint256 expected, string memory what) internal pure {
@@ -39,8 +41,20 @@ abstract contract TestBase {
         if (actual != expected) revert AssertionFailedAddress(what, actual, expected);
     }
 
+    function assertEq(bytes32 actual, bytes32 expected, string memory what) internal pure {
+        if (actual != expected) revert AssertionFailedBytes32(what, actual, expected);
+    }
+
     function assertLe(uint256 actual, uint256 max, string memory what) internal pure {
         if (actual > max) revert AssertionFailed(what, actual, max);
+    }
+
+    function assertGe(uint256 actual, uint256 min, string memory what) internal pure {
+        if (actual < min) revert AssertionFailed(what, actual, min);
+    }
+
+    function assertTrue(bool condition, string memory what) internal pure {
+        if (!condition) revert AssertionFailed(what, 0, 1);
     }
 
     /// @dev Maps any fuzzed value into [min, max] without discarding runs.

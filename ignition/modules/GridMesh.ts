@@ -4,7 +4,7 @@ import { buildMarketCore } from "./core.js";
 
 /**
  * The whole GridMesh contract set on a local or test chain, with the faucet payment token. The
- * deployer is admin and matcher; Hardhat accounts 17–19 are the three verifier organisations
+ * deployer is admin, matcher and index oracle; Hardhat accounts 17–19 are the three verifier organisations
  * (threshold 2), so that demos and tests can attest meters.
  */
 export default buildModule("GridMesh", (m) => {
@@ -17,6 +17,7 @@ export default buildModule("GridMesh", (m) => {
   const core = buildMarketCore(m, testDollar, {
     admin,
     matcher: admin,
+    oracle: admin,
     verifiers: [m.getAccount(17), m.getAccount(18), m.getAccount(19)],
   });
   return { testDollar, ...core };

@@ -4,7 +4,7 @@ import { buildMarketCore } from "./core.js";
 
 /**
  * The GridMesh contract set on a real network, settling in an existing ERC-20. Parameters
- * (ignition/parameters/*.json): paymentToken, admin, matcher, verifiers (addresses), and the
+ * (ignition/parameters/*.json): paymentToken, admin, matcher, oracle, verifiers (addresses), and the
  * timing, penalty and threshold parameters of buildMarketCore.
  */
 export default buildModule("GridMeshNetwork", (m) => {
@@ -12,6 +12,7 @@ export default buildModule("GridMeshNetwork", (m) => {
   const core = buildMarketCore(m, token, {
     admin: m.getParameter<string>("admin"),
     matcher: m.getParameter<string>("matcher"),
+    oracle: m.getParameter<string>("oracle"),
     verifiers: m.getParameter<string[]>("verifiers"),
   });
   return { token, ...core };

@@ -2,13 +2,14 @@ import type { ArgumentType, ContractFuture, IgnitionModuleBuilder } from "@nomic
 
 /**
  * The market contract set on top of a payment token, shared by the local and the remote module:
- * meter registry, delivery ledger, reputation and the spot market, with the roles they grant
- * each other. Verifiers and the matcher come from the caller because they differ per network.
+ * meter registry, delivery ledger, reputation, the spot market, the index oracle and the forward
+ * and option markets, with the roles they grant each other. Verifiers, matcher and oracle come
+ * from the caller because they differ per network.
  */
 export function buildMarketCore(
   m: IgnitionModuleBuilder,
   token: ContractFuture<string>,
-  accounts: { admin: ArgumentType; matcher: ArgumentType; verifiers: ArgumentType },
+  accounts: { admin: ArgumentType; matcher: ArgumentType; oracle: ArgumentType; verifiers: ArgumentType },
 ) {
   const intervalSeconds = m.getParameter("intervalSeconds", 900n);
   const gateClosureSeconds = m.getParameter("gateClosureSeconds", 60n);
@@ -17,8 +18,17 @@ export function buildMarketCore(
   const penaltyPerKwh = m.getParameter("penaltyPerKwh", 50_000n);
   const attestationThreshold = m.getParameter("attestationThreshold", 2n);
 
-  const meterRegistry = m.contract("MeterRegistry", [accounts.admin, accounts.verifiers, attestationThreshold]);
-  const deliveryLedger = m.contract("DeliveryLedger", [accounts.admin, meterRegistry, intervalSeconds]);
+  const meterRegistry = m.contract("MeterRegistry", [
+    accounts.admin,
+    accounts.verifiers,
+    attestationThreshold,
+  ]);
+  const deliveryLedger = m.contract("DeliveryLedger", [
+    accounts.admin,
+    meterRegistry,
+    intervalSeconds,
+    settlementDelaySeconds,
+  ]);
   const reputation = m.contract("Reputation", [accounts.admin]);
   const energyMarket = m.contract("EnergyMarket", [
     accounts.admin,
@@ -26,16 +36,41 @@ export function buildMarketCore(
     deliveryLedger,
     reputation,
     gateClosureSeconds,
-    settlementDelaySeconds,
     penaltyPerKwh,
   ]);
 
+  const indexOracle = m.contract("IndexOracle", [accounts.admin]);
+  const deliveryArgs = [
+    accounts.admin,
+    token,
+    deliveryLedger,
+    indexOracle,
+    reputation,
+    gateClosureSeconds,
+    penaltyPerKwh,
+  ];
+  const forwardMarket = m.contract("ForwardMarket", deliveryArgs);
+  const optionMarket = m.contract("OptionMarket", deliveryArgs);
+
   const obligationRole = m.staticCall(deliveryLedger, "OBLIGATION_ROLE", [], 0, { id: "obligationRole" });
-  m.call(deliveryLedger, "grantRole", [obligationRole, energyMarket], { id: "grantMarketObligations" });
   const recorderRole = m.staticCall(reputation, "RECORDER_ROLE", [], 0, { id: "recorderRole" });
-  m.call(reputation, "grantRole", [recorderRole, energyMarket], { id: "grantMarketRecorder" });
+  const products = { EnergyMarket: energyMarket, ForwardMarket: forwardMarket, OptionMarket: optionMarket };
+  for (const [name, product] of Object.entries(products)) {
+    m.call(deliveryLedger, "grantRole", [obligationRole, product], { id: `grant${name}Obligations` });
+    m.call(reputation, "grantRole", [recorderRole, product], { id: `grant${name}Recorder` });
+  }
   const matcherRole = m.staticCall(energyMarket, "MATCHER_ROLE", [], 0, { id: "matcherRole" });
   m.call(energyMarket, "grantRole", [matcherRole, accounts.matcher], { id: "grantMatcher" });
+  const oracleRole = m.staticCall(indexOracle, "ORACLE_ROLE", [], 0, { id: "oracleRole" });
+  m.call(indexOracle, "grantRole", [oracleRole, accounts.oracle], { id: "grantOracle" });
 
-  return { meterRegistry, deliveryLedger, reputation, energyMarket };
+  return {
+    meterRegistry,
+    deliveryLedger,
+    reputation,
+    energyMarket,
+    indexOracle,
+    forwardMarket,
+    optionMarket,
+  };
 }

@@ -12,7 +12,7 @@ import {
   type MeterReading,
 } from "@gridmesh/contracts";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { type BaseWallet, type TypedDataField, Wallet, id } from "ethers";
+import { type BaseWallet, type Signer, type TypedDataField, Wallet, id } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
 export const INTERVAL_SECONDS = 60n;
@@ -21,7 +21,9 @@ export const SETTLEMENT_DELAY_SECONDS = 120n;
 export const PENALTY_PER_KWH = 50_000n;
 export const usd = (n: bigint) => n * 10n ** 6n;
 
-type Ethers = NetworkConnection<"l1">["ethers"];
+type Ethers = NetworkConnection["ethers"];
+/** Any account that can send transactions: Hardhat's signers or plain wallets. */
+export type Account = Signer & { address: string };
 
 /** ethers wants mutable field arrays; our shared definitions are deeply readonly. */
 const fields = (types: Record<string, readonly { name: string; type: string }[]>) =>
@@ -45,7 +47,11 @@ export async function deployGridMesh(ethers: Ethers) {
   ];
   const verifiers = [signer(2), signer(3), signer(4)];
 
-  const token = await ethers.deployContract("TestDollar", [admin.address, usd(1_000_000n), usd(100_000_000n)]);
+  const token = await ethers.deployContract("TestDollar", [
+    admin.address,
+    usd(1_000_000n),
+    usd(100_000_000n),
+  ]);
   const registry = await ethers.deployContract("MeterRegistry", [
     admin.address,
     verifiers.map((v) => v.address),
@@ -55,6 +61,7 @@ export async function deployGridMesh(ethers: Ethers) {
     admin.address,
     await registry.getAddress(),
     INTERVAL_SECONDS,
+    SETTLEMENT_DELAY_SECONDS,
   ]);
   const reputation = await ethers.deployContract("Reputation", [admin.address]);
   const market = await ethers.deployContract("EnergyMarket", [
@@ -63,12 +70,27 @@ export async function deployGridMesh(ethers: Ethers) {
     await ledger.getAddress(),
     await reputation.getAddress(),
     GATE_CLOSURE_SECONDS,
-    SETTLEMENT_DELAY_SECONDS,
     PENALTY_PER_KWH,
   ]);
-  await ledger.connect(admin).grantRole(await ledger.OBLIGATION_ROLE(), await market.getAddress());
-  await reputation.connect(admin).grantRole(await reputation.RECORDER_ROLE(), await market.getAddress());
+  const oracle = await ethers.deployContract("IndexOracle", [admin.address]);
+  const deliveryArgs = [
+    admin.address,
+    await token.getAddress(),
+    await ledger.getAddress(),
+    await oracle.getAddress(),
+    await reputation.getAddress(),
+    GATE_CLOSURE_SECONDS,
+    PENALTY_PER_KWH,
+  ] as const;
+  const forwards = await ethers.deployContract("ForwardMarket", [...deliveryArgs]);
+  const options = await ethers.deployContract("OptionMarket", [...deliveryArgs]);
+  for (const product of [market, forwards, options]) {
+    await ledger.connect(admin).grantRole(await ledger.OBLIGATION_ROLE(), await product.getAddress());
+    await reputation.connect(admin).grantRole(await reputation.RECORDER_ROLE(), await product.getAddress());
+  }
   await market.connect(admin).grantRole(await market.MATCHER_ROLE(), matcher.address);
+  // The matcher account doubles as the index oracle in tests.
+  await oracle.connect(admin).grantRole(await oracle.ORACLE_ROLE(), matcher.address);
 
   const chainId = (await ethers.provider.getNetwork()).chainId;
   const registryDomain = meterRegistryDomain(chainId, (await registry.getAddress()) as `0x${string}`);
@@ -77,7 +99,7 @@ export async function deployGridMesh(ethers: Ethers) {
   let verdicts = 0;
 
   /** Enrols a fresh meter key under `owner`; returns the meter wallet (never sends transactions). */
-  async function enrollMeter(owner: HardhatEthersSigner, deviceId = id(`device-${owner.address}-${Math.random()}`)) {
+  async function enrollMeter(owner: Account, deviceId = id(`device-${owner.address}-${Math.random()}`)) {
     const meter = Wallet.createRandom();
     const consent = await meter.signTypedData(registryDomain, fields(meterEnrollmentTypes), {
       meter: meter.address,
@@ -93,14 +115,18 @@ export async function deployGridMesh(ethers: Ethers) {
     const signed = await Promise.all(
       by.map(async (v) => ({
         signer: v.address.toLowerCase(),
-        sig: await v.signTypedData(registryDomain, fields(meterAttestationTypes), { deviceId, meter, verdictTxId }),
+        sig: await v.signTypedData(registryDomain, fields(meterAttestationTypes), {
+          deviceId,
+          meter,
+          verdictTxId,
+        }),
       })),
     );
     return signed.sort((a, b) => (a.signer < b.signer ? -1 : 1)).map((s) => s.sig);
   }
 
   /** Enrols and activates a meter for `owner`. */
-  async function activeMeter(owner: HardhatEthersSigner) {
+  async function activeMeter(owner: Account) {
     const { meter, deviceId } = await enrollMeter(owner);
     const verdictTxId = id(`verdict-${verdicts++}`);
     await registry.activate(meter.address, verdictTxId, await attest(meter.address, deviceId, verdictTxId));
@@ -111,10 +137,12 @@ export async function deployGridMesh(ethers: Ethers) {
     return meter.signTypedData(ledgerDomain, fields(meterReadingTypes), reading);
   }
 
-  /** Gives `account` `amount` tokens from the faucet and approves the market for all of them. */
-  async function fund(account: HardhatEthersSigner, amount: bigint) {
+  /** Gives `account` `amount` tokens from the faucet and approves every market for all of them. */
+  async function fund(account: Account, amount: bigint) {
     await token.connect(account).claim(amount);
-    await token.connect(account).approve(await market.getAddress(), amount);
+    for (const product of [market, forwards, options]) {
+      await token.connect(account).approve(await product.getAddress(), amount);
+    }
   }
 
   return {
@@ -143,7 +171,7 @@ export async function deployGridMesh(ethers: Ethers) {
 }
 
 /** Interval arithmetic against the chain's clock. */
-export function intervalClock(networkHelpers: NetworkConnection<"l1">["networkHelpers"]) {
+export function intervalClock(networkHelpers: NetworkConnection["networkHelpers"]) {
   return {
     start: (t: bigint) => t * INTERVAL_SECONDS,
     end: (t: bigint) => (t + 1n) * INTERVAL_SECONDS,
