@@ -24,6 +24,8 @@ contract OptionMarket is ScheduledDelivery {
     /// @notice The longest window one option may span, in intervals.
     uint64 public constant MAX_WINDOW_INTERVALS = 2_976;
 
+    /// @dev Only ever calldata, so its packing costs nothing.
+    // solhint-disable-next-line gas-struct-packing
     struct OptionTerms {
         uint64 firstInterval;
         uint64 lastInterval;

@@ -22,7 +22,7 @@ import {Pricing, PricingMath} from "./Pricing.sol";
 /// anyone may commit (the buyer has every reason to). An interval nobody committed is void: nothing
 /// is owed or paid for it. After its end an interval settles once its seller reading (and index
 /// value, for a formula price) is in, or at the readings deadline without them: a missing reading
-/// is no delivery, a missing index value the base price. When every interval is settled, what is
+/// is no delivery, an index value not posted by the deadline the base price. When every interval is settled, what is
 /// left of both margins is released and the outcome recorded in the reputation.
 abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
     using PricingMath for Pricing;
@@ -48,6 +48,7 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
         uint64 penaltyPerKwh;
         uint32 settledIntervals;
         bool shortfall;
+        bool anyCommitted;
         uint128 buyerMargin;
         uint128 buyerMarginOut;
         uint128 sellerMargin;
@@ -131,7 +132,12 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
             if (_intervalState[ids[i]][interval] != 0)
                 revert ScheduledDeliveryAlreadyCommitted(ids[i], interval);
             _intervalState[ids[i]][interval] = COMMITTED;
+            s.anyCommitted = true;
             emit DeliveryCommitted(ids[i], interval, s.whPerInterval);
+        }
+        // Ledger calls only after every state change (checks-effects-interactions).
+        for (uint256 i = 0; i < ids.length; i++) {
+            Schedule storage s = _schedules[ids[i]];
             ledger.addObligation(s.sellerMeter, interval, s.whPerInterval);
         }
     }
@@ -223,7 +229,8 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
 
     /// @dev When orders for `interval` close; delivery contracts must be agreed by then.
     function _gateClosure(uint64 interval) internal view returns (uint256) {
-        return uint256(interval) * intervalSeconds - gateClosureSeconds;
+        uint256 startsAt = uint256(interval) * intervalSeconds;
+        return startsAt > gateClosureSeconds ? startsAt - gateClosureSeconds : 0;
     }
 
     /// @dev Releases what is left of both margins and closes the schedule.
@@ -273,18 +280,20 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
         _credit(s.buyer, penalty);
     }
 
+    /// @dev Only a value posted before the deadline counts (as for readings), so the price does not depend on when the
+    /// interval happens to be settled.
     function _priceFor(Pricing storage p, uint64 t, uint256 deadline) private view returns (uint256) {
         if (p.indexId == bytes32(0)) return p.basePrice;
-        (bool posted, int128 value) = oracle.valueAt(p.indexId, t);
-        if (!posted) {
-            if (block.timestamp < deadline) revert ScheduledDeliveryIndexMissing(p.indexId, t, deadline);
-            return p.basePrice;
-        }
-        return p.priceAt(value);
+        (bool posted, int128 value, uint64 postedAt) = oracle.valueAt(p.indexId, t);
+        if (posted && postedAt < deadline) return p.priceAt(value);
+        if (block.timestamp < deadline) revert ScheduledDeliveryIndexMissing(p.indexId, t, deadline);
+        return p.basePrice;
     }
 
     function _complete(uint256 id, Schedule storage s) private {
         _release(id, s);
+        // A schedule of which nothing was ever owed is no trade: it must not build a reputation.
+        if (!s.anyCommitted) return;
         address[] memory accounts = new address[](2);
         Reputation.Outcome[] memory outcomes = new Reputation.Outcome[](2);
         accounts[0] = s.seller;

@@ -11,7 +11,7 @@ import {EnergyMarket} from "./EnergyMarket.sol";
 import {Reputation} from "./Reputation.sol";
 
 /// @dev Drives the real contract set through whole trading rounds: four actors, each owning one
-/// active meter, place and cancel orders for upcoming intervals; time passes through gate closure,
+/// active meter, place and cancel orders for upcoming intervals (half of them through a delegate); time passes through gate closure,
 /// the start and the end of intervals; the handler (the matcher) submits valid clearings, the
 /// meters' signed readings come in with exports above or below their obligations, batches settle,
 /// unfilled orders are released and balances withdrawn. Every action only makes calls that must
@@ -43,6 +43,7 @@ contract EnergyMarketHandler is MarketFixture {
     EnergyMarket public immutable market;
 
     address[] internal _actors;
+    address[] internal _agents;
     address[] internal _meters;
     mapping(address meter => MeterTrack) internal _track;
     mapping(uint64 interval => uint256[] orderIds) internal _ordersOf;
@@ -76,9 +77,13 @@ contract EnergyMarketHandler is MarketFixture {
             address actor = address(uint160(0xAC7000 + i));
             _actors.push(actor);
             _meters.push(_activeMeter(registry, actor, METER_KEY + i));
+            // The actor's meter agent may trade for it without limits (deposits still come from it).
+            address agent = address(uint160(0xA6E000 + i));
+            _agents.push(agent);
             vm.startPrank(actor);
             token_.claim(FUNDS);
             token_.approve(address(market_), type(uint256).max);
+            market_.authorizeDelegate(agent, type(uint48).max, 0, type(uint96).max, type(uint64).max);
             vm.stopPrank();
         }
     }
@@ -89,9 +94,15 @@ contract EnergyMarketHandler is MarketFixture {
         uint256 i = actorSeed % ACTOR_COUNT;
         uint64 interval = _openInterval(intervalSeed);
         wh = _inRange(wh, 1, MAX_ORDER_WH);
-        minPrice = _inRange(minPrice, 0, MAX_PRICE);
-        vm.prank(_actors[i]);
-        uint256 orderId = market.placeOffer(_meters[i], interval, uint48(wh), uint96(minPrice));
+        minPrice = _inRange(minPrice, 0, (MAX_PRICE * 3) / 4);
+        uint256 orderId;
+        if (_viaAgent(actorSeed)) {
+            vm.prank(_agents[i]);
+            orderId = market.placeOfferFor(_actors[i], _meters[i], interval, uint48(wh), uint96(minPrice));
+        } else {
+            vm.prank(_actors[i]);
+            orderId = market.placeOffer(_meters[i], interval, uint48(wh), uint96(minPrice));
+        }
         _ordersOf[interval].push(orderId);
         offersPlaced++;
     }
@@ -100,9 +111,15 @@ contract EnergyMarketHandler is MarketFixture {
         uint256 i = actorSeed % ACTOR_COUNT;
         uint64 interval = _openInterval(intervalSeed);
         wh = _inRange(wh, 1, MAX_ORDER_WH);
-        maxPrice = _inRange(maxPrice, 1, MAX_PRICE);
-        vm.prank(_actors[i]);
-        uint256 orderId = market.placeBid(_meters[i], interval, uint48(wh), uint96(maxPrice));
+        maxPrice = _inRange(maxPrice, MAX_PRICE / 4, MAX_PRICE);
+        uint256 orderId;
+        if (_viaAgent(actorSeed)) {
+            vm.prank(_agents[i]);
+            orderId = market.placeBidFor(_actors[i], _meters[i], interval, uint48(wh), uint96(maxPrice));
+        } else {
+            vm.prank(_actors[i]);
+            orderId = market.placeBid(_meters[i], interval, uint48(wh), uint96(maxPrice));
+        }
         _ordersOf[interval].push(orderId);
         bidsPlaced++;
     }
@@ -113,7 +130,7 @@ contract EnergyMarketHandler is MarketFixture {
         uint256 orderId = 1 + (orderSeed % (next - 1));
         EnergyMarket.Order memory o = market.getOrder(orderId);
         if (o.closed || block.timestamp >= _startOf(o.interval) - GATE_CLOSURE_SECONDS) return;
-        vm.prank(o.owner);
+        vm.prank(_viaAgent(orderSeed / (next - 1)) ? _agents[_actorIndex(o.owner)] : o.owner);
         market.cancelOrder(orderId);
         ordersCancelled++;
     }
@@ -122,29 +139,36 @@ contract EnergyMarketHandler is MarketFixture {
     /// a submitted batch's interval, or past its settlement deadline.
     function warp(uint256 mode, uint256 secondsAhead) external {
         uint256 target;
-        mode %= 4;
-        if (mode == 0) {
+        mode %= 8;
+        if (mode < 3) {
             target = block.timestamp + _inRange(secondsAhead, 1, 300);
-        } else if (mode == 1) {
+        } else if (mode < 5) {
             uint256 next = block.timestamp / INTERVAL_SECONDS + 1;
             target = next * INTERVAL_SECONDS - GATE_CLOSURE_SECONDS + (secondsAhead % GATE_CLOSURE_SECONDS);
             if (target <= block.timestamp) target += INTERVAL_SECONDS;
         } else {
             uint256 endsAt = (block.timestamp / INTERVAL_SECONDS + 1) * INTERVAL_SECONDS;
-            if (_pending.length != 0) endsAt = _startOf(_pending[secondsAhead % _pending.length].interval + 1);
+            if (_pending.length != 0)
+                endsAt = _startOf(_pending[secondsAhead % _pending.length].interval + 1);
             target = endsAt + (secondsAhead % 300);
-            if (mode == 3) target += SETTLEMENT_DELAY_SECONDS;
+            if (mode == 7) target += SETTLEMENT_DELAY_SECONDS;
             if (target <= block.timestamp) target = block.timestamp + _inRange(secondsAhead, 1, 300);
         }
         vm.warp(target);
     }
 
-    /// @dev Submits a batch of the clearing of the interval whose clearing window is open: the
-    /// first batch's price is some open order's limit, and offers (by ascending id) are filled from
+    /// @dev Submits a batch of the clearing of the interval whose clearing window is open (moving
+    /// time into the window of the next interval with orders if none is): the first batch's price is
+    /// some open order's limit, and offers (by ascending id) are filled from
     /// bids that accept the price, within both orders' remaining volume and `maxFillWh` per fill.
     function submitClearing(uint256 priceSeed, uint256 maxFillWh, bool isFinal) external {
         uint64 interval = uint64(block.timestamp / INTERVAL_SECONDS + 1);
-        if (block.timestamp < _startOf(interval) - GATE_CLOSURE_SECONDS) return;
+        if (block.timestamp < _startOf(interval) - GATE_CLOSURE_SECONDS) {
+            // Before the window: move time through gate closure of the first interval with orders.
+            while (_ordersOf[interval].length == 0 && interval <= lastOrderInterval) interval++;
+            if (interval > lastOrderInterval) return;
+            vm.warp(_startOf(interval) - GATE_CLOSURE_SECONDS + (maxFillWh % GATE_CLOSURE_SECONDS));
+        }
         EnergyMarket.Clearing memory clearing = market.getClearing(interval);
         if (clearing.finalized) return;
         uint256[] storage ids = _ordersOf[interval];
@@ -218,10 +242,13 @@ contract EnergyMarketHandler is MarketFixture {
         readingsRecorded += count;
     }
 
-    /// @dev Settles a submitted batch, with its fills as submitted, once it can be settled.
+    /// @dev Settles a submitted batch with its fills as submitted: moves time to the end of its
+    /// interval if need be, and settles if every seller's reading is in or the deadline has passed.
     function settleBatch(uint256 batchSeed) external {
         if (_pending.length == 0) return;
         uint256 k = batchSeed % _pending.length;
+        uint256 endsAt = _startOf(_pending[k].interval + 1);
+        if (block.timestamp < endsAt) vm.warp(endsAt + (batchSeed % 300));
         if (!_settleable(_pending[k])) return;
         _settle(k);
     }
@@ -297,7 +324,7 @@ contract EnergyMarketHandler is MarketFixture {
 
     /// @dev An interval whose gate is still open: mostly the first one, else one of the two after it.
     function _openInterval(uint256 seed) internal returns (uint64 interval) {
-        uint256 ahead = seed % 4 == 0 ? 0 : (seed % 4) - 1;
+        uint256 ahead = seed % 8 < 6 ? 0 : (seed % 8) - 5;
         interval = uint64((block.timestamp + GATE_CLOSURE_SECONDS) / INTERVAL_SECONDS + 1 + ahead);
         if (interval > lastOrderInterval) lastOrderInterval = interval;
     }
@@ -341,8 +368,12 @@ contract EnergyMarketHandler is MarketFixture {
     }
 
     /// @dev The intervals meter i reports on next: up to a target (a recent ended interval or one
-    /// with a batch waiting), from the target itself when it may skip there, else from its next one.
-    function _readingRange(uint256 i, uint256 intervalSeed) internal view returns (uint64 from, uint64 count) {
+    /// with a batch waiting, if its deadline has not passed), from the target itself when it may
+    /// skip there (the meter's next interval is past its deadline), else from its next interval.
+    function _readingRange(
+        uint256 i,
+        uint256 intervalSeed
+    ) internal view returns (uint64 from, uint64 count) {
         MeterTrack storage m = _track[_meters[i]];
         uint64 current = uint64(block.timestamp / INTERVAL_SECONDS);
         uint64 next = m.sequence == 0 ? _firstInterval : m.lastInterval + 1;
@@ -353,6 +384,8 @@ contract EnergyMarketHandler is MarketFixture {
         }
         if (target < next) target = next;
         if (target >= current) target = current - 1;
+        // Readings are refused after their deadline; the last ended interval's is still ahead.
+        if (block.timestamp > _startOf(target + 1) + SETTLEMENT_DELAY_SECONDS) target = current - 1;
         from = target;
         if (target > next && block.timestamp < _startOf(next + 1) + SETTLEMENT_DELAY_SECONDS) from = next;
         count = target - from + 1;
@@ -386,6 +419,15 @@ contract EnergyMarketHandler is MarketFixture {
         m.importWh = reading.importEndWh;
         m.exportWh = reading.exportEndWh;
         if (exported < obligation) shortReadings++;
+    }
+
+    /// @dev Every other seed has the actor's delegate act for it.
+    function _viaAgent(uint256 seed) internal pure returns (bool) {
+        return (seed / ACTOR_COUNT) % 2 == 1;
+    }
+
+    function _actorIndex(address actor) internal view returns (uint256 i) {
+        while (_actors[i] != actor) i++;
     }
 
     /// @dev Mode 0: exactly the obligation; 1: more; 2: less (pro-rata shortfall); 3: nothing.
@@ -521,17 +563,40 @@ contract EnergyMarketInvariantTest is MarketFixture {
     /// @dev After every run: when everything is settled, released and withdrawn, every order is
     /// closed and the market holds no token at all.
     function afterInvariant() public {
-        console.log("TMPSUMMARY offers/bids/cancel", handler.offersPlaced(), handler.bidsPlaced(), handler.ordersCancelled());
-        console.log("TMPSUMMARY clear/fills/readings", handler.clearingBatches(), handler.fillsSubmitted(), handler.readingsRecorded());
-        console.log("TMPSUMMARY short/settled/fillsSettled", handler.shortReadings(), handler.batchesSettled(), handler.fillsSettled());
-        console.log("TMPSUMMARY shortfallFills/released/withdrawals", handler.shortfallFillsSettled(), handler.ordersReleased(), handler.withdrawals());
+        console.log(
+            "TMPSUMMARY offers/bids/cancel",
+            handler.offersPlaced(),
+            handler.bidsPlaced(),
+            handler.ordersCancelled()
+        );
+        console.log(
+            "TMPSUMMARY clear/fills/readings",
+            handler.clearingBatches(),
+            handler.fillsSubmitted(),
+            handler.readingsRecorded()
+        );
+        console.log(
+            "TMPSUMMARY short/settled/fillsSettled",
+            handler.shortReadings(),
+            handler.batchesSettled(),
+            handler.fillsSettled()
+        );
+        console.log(
+            "TMPSUMMARY shortfallFills/released/withdrawals",
+            handler.shortfallFillsSettled(),
+            handler.ordersReleased(),
+            handler.withdrawals()
+        );
         handler.settleAndWithdrawEverything();
         uint256 next = market.nextOrderId();
         for (uint256 orderId = 1; orderId < next; orderId++) {
             assertTrue(market.getOrder(orderId).closed, "every order closed in the end");
         }
         assertEq(token.balanceOf(address(market)), 0, "the market keeps nothing");
+        invariant_marketHoldsBalancesAndOpenDeposits();
+        invariant_ordersWithinTheirLimits();
         invariant_tokensConserved();
+        invariant_reputationCountsEverySettledOrder();
     }
 
     /// @dev A fixed sequence through one whole round, proving the handler reaches clearing,
@@ -544,20 +609,20 @@ contract EnergyMarketInvariantTest is MarketFixture {
         handler.placeOffer(1, 0, 2_000, 150_000);
         handler.placeBid(2, 0, 2_500, 200_000);
         handler.placeBid(3, 0, 2_000, 160_000);
-        handler.placeBid(1, 0, 1_000, 10_000);
+        handler.placeBid(1, 0, 1_000, 100_000);
         // Order 6, in a later interval, is cancelled.
-        handler.placeOffer(2, 2, 500, 1);
+        handler.placeOffer(2, 6, 500, 1);
         handler.cancelOrder(5);
         assertTrue(market.getOrder(6).closed, "order 6 cancelled");
 
         // Clearing window of t; price from order 2 (0.15): fills 1→3 2500, 1→4 500, 2→4 1500.
-        handler.warp(1, 0);
+        handler.warp(3, 0);
         handler.submitClearing(1, 20_000, true);
         assertEq(handler.fillsSubmitted(), 3, "three fills");
         assertEq(market.getOrder(4).filledWh, 2_000, "bid 4 filled");
 
         // After t: actor 0 delivers all 3000 Wh, actor 1 only 750 of its 1500.
-        handler.warp(2, 2 * INTERVAL_SECONDS);
+        handler.warp(5, 0);
         handler.recordReading(0, 0, 0, 0);
         handler.recordReading(1, 0, 2, 750);
         handler.settleBatch(0);
@@ -577,7 +642,7 @@ contract EnergyMarketInvariantTest is MarketFixture {
         assertEq(shortfalls, 1, "actor 1 fell short once");
         // Actor 1 delivered half of 1500 Wh: paid 750 Wh at 0.15, penalised 750 Wh at 0.05.
         assertEq(market.getOrder(2).depositOut, 100_000, "offer 2: collateral all out");
-        assertEq(market.balanceOf(actors[1]), 112_500 + (100_000 - 37_500) + 10_000, "actor 1's balance");
+        assertEq(market.balanceOf(actors[1]), 112_500 + (100_000 - 37_500) + 100_000, "actor 1's balance");
 
         invariant_marketHoldsBalancesAndOpenDeposits();
         invariant_ordersWithinTheirLimits();

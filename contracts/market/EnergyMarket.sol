@@ -75,6 +75,13 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
         uint256 obligationWh;
     }
 
+    /// @dev A clearing batch's volume per seller meter, for the ledger's obligations.
+    struct SellerRuns {
+        address[] meters;
+        uint256[] wh;
+        uint256 count;
+    }
+
     /// @dev Orders completed during one settlement call, for one reputation update at its end.
     struct Outcomes {
         address[] accounts;
@@ -163,8 +170,6 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
 
     /// @dev A settled batch's hash is replaced by this, which no keccak256 output is in practice.
     bytes32 private constant SETTLED = bytes32(uint256(1));
-    /// @dev Keeps wh × price far inside uint256 and deposits inside uint128.
-    uint256 private constant MAX_PRICE = type(uint96).max;
 
     IMeterRegistry public immutable registry;
     DeliveryLedger public immutable ledger;
@@ -305,9 +310,8 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
     ) external onlyRole(MATCHER_ROLE) whenNotPaused {
         uint256 startsAt = uint256(interval) * intervalSeconds;
         if (block.timestamp >= startsAt) revert EnergyMarketClearingClosed(interval, startsAt);
-        if (block.timestamp < startsAt - gateClosureSeconds) {
-            revert EnergyMarketGateOpen(interval, startsAt - gateClosureSeconds);
-        }
+        uint256 closesAt = _gateClosure(interval);
+        if (block.timestamp < closesAt) revert EnergyMarketGateOpen(interval, closesAt);
         Clearing storage c = _clearings[interval];
         if (c.finalized) revert EnergyMarketAlreadyCleared(interval);
         if (c.batches == 0) {
@@ -318,21 +322,9 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
         }
         if (fills.length == 0) revert EnergyMarketEmptyBatch();
 
-        uint256 runOfferId = fills[0].offerId;
-        uint256 runWh = 0;
-        for (uint256 i = 0; i < fills.length; i++) {
-            Fill calldata f = fills[i];
-            if (f.offerId != runOfferId) {
-                if (f.offerId < runOfferId) revert EnergyMarketFillsNotSorted(i);
-                // Obligations are recorded once per run of fills of one offer, not once per fill.
-                ledger.addObligation(_orders[runOfferId].meter, interval, uint64(runWh));
-                runOfferId = f.offerId;
-                runWh = 0;
-            }
-            _applyFill(interval, price, f);
-            runWh += f.wh;
-        }
-        ledger.addObligation(_orders[runOfferId].meter, interval, uint64(runWh));
+        // Obligations are recorded once per run of fills of one offer, not once per fill, and only
+        // after every state change of the batch (checks-effects-interactions).
+        SellerRuns memory runs = _applyFills(interval, price, fills);
 
         uint32 batch = c.batches;
         bytes32 fillsHash = keccak256(abi.encode(fills));
@@ -343,6 +335,9 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
             c.finalized = true;
             emit ClearingFinalized(interval, price, batch + 1);
         }
+        // Each run's Wh ≤ its offer's maxWh, a uint48, so the cast is safe.
+        for (uint256 r = 0; r < runs.count; r++)
+            ledger.addObligation(runs.meters[r], interval, uint64(runs.wh[r]));
     }
 
     // ------------------------------------------------------------ settlement
@@ -387,6 +382,7 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
             Reputation.Outcome[] memory kinds = outcomes.kinds;
             uint256 count = outcomes.count;
             // Trim both arrays to the outcomes actually recorded; memory-safe, it only shortens them.
+            // solhint-disable-next-line no-inline-assembly
             assembly ("memory-safe") {
                 mstore(accounts, count)
                 mstore(kinds, count)
@@ -520,7 +516,34 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
         o.deposit = deposit;
     }
 
-    function _applyFill(uint64 interval, uint96 price, Fill calldata f) private {
+    /// @dev Applies a batch's fills, which must be sorted by offer id, and sums them per run of
+    /// one offer (one seller meter).
+    function _applyFills(
+        uint64 interval,
+        uint96 price,
+        Fill[] calldata fills
+    ) private returns (SellerRuns memory runs) {
+        runs = SellerRuns(new address[](fills.length), new uint256[](fills.length), 0);
+        uint256 runOfferId = 0;
+        for (uint256 i = 0; i < fills.length; i++) {
+            Fill calldata f = fills[i];
+            if (f.offerId != runOfferId) {
+                if (f.offerId < runOfferId) revert EnergyMarketFillsNotSorted(i);
+                runOfferId = f.offerId;
+                runs.count += 1;
+            }
+            runs.meters[runs.count - 1] = _applyFill(interval, price, f);
+            runs.wh[runs.count - 1] += f.wh;
+        }
+    }
+
+    /// @dev Checks fill `f` against both orders and adds it to their filled volume; returns the
+    /// seller's meter.
+    function _applyFill(
+        uint64 interval,
+        uint96 price,
+        Fill calldata f
+    ) private returns (address sellerMeter) {
         if (f.wh == 0) revert EnergyMarketZeroAmount();
         Order storage offer = _openOrder(f.offerId, Side.Offer, interval);
         Order storage bid = _openOrder(f.bidId, Side.Bid, interval);
@@ -530,6 +553,7 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
         if (price > bid.limitPrice) revert EnergyMarketFillAboveBidPrice(f.bidId, price, bid.limitPrice);
         _addFilled(f.offerId, offer, f.wh);
         _addFilled(f.bidId, bid, f.wh);
+        return offer.meter;
     }
 
     function _addFilled(uint256 orderId, Order storage o, uint48 wh) private {
@@ -554,8 +578,14 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
     }
 
     function _requireGateOpen(uint64 interval) private view {
-        uint256 closesAt = uint256(interval) * intervalSeconds - gateClosureSeconds;
+        uint256 closesAt = _gateClosure(interval);
         if (block.timestamp >= closesAt) revert EnergyMarketGateClosed(interval, closesAt);
+    }
+
+    /// @dev When orders for `interval` close (zero for the first intervals after the epoch).
+    function _gateClosure(uint64 interval) private view returns (uint256) {
+        uint256 startsAt = uint256(interval) * intervalSeconds;
+        return startsAt > gateClosureSeconds ? startsAt - gateClosureSeconds : 0;
     }
 
     /// @dev The seller meter's export and total obligation in `interval`; a reading still missing

@@ -38,8 +38,20 @@ contract ZzSimTest is EnergyMarketInvariantTest {
                 else if (s == 8) handler.withdraw(a, b, c);
                 else handler.setPenaltyPerKwh(a);
             }
-            uint256[8] memory v = [handler.clearingBatches(), handler.fillsSubmitted(), handler.batchesSettled(), handler.fillsSettled(), handler.shortfallFillsSettled(), handler.ordersReleased(), handler.ordersCancelled(), handler.readingsRecorded()];
-            for (uint256 k = 0; k < 8; k++) { if (v[k] > 0) hits[k]++; totals[k] += v[k]; }
+            uint256[8] memory v = [
+                handler.clearingBatches(),
+                handler.fillsSubmitted(),
+                handler.batchesSettled(),
+                handler.fillsSettled(),
+                handler.shortfallFillsSettled(),
+                handler.ordersReleased(),
+                handler.ordersCancelled(),
+                handler.readingsRecorded()
+            ];
+            for (uint256 k = 0; k < 8; k++) {
+                if (v[k] > 0) hits[k]++;
+                totals[k] += v[k];
+            }
             invariant_marketHoldsBalancesAndOpenDeposits();
             invariant_ordersWithinTheirLimits();
             afterInvariant();

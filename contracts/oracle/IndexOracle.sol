@@ -20,6 +20,7 @@ contract IndexOracle is AccessControl {
     struct Value {
         int128 value;
         bool posted;
+        uint64 postedAt;
     }
 
     mapping(bytes32 indexId => mapping(uint64 interval => Value)) private _values;
@@ -38,12 +39,17 @@ contract IndexOracle is AccessControl {
         if (v.posted) revert IndexOracleAlreadyPosted(indexId, interval, v.value);
         v.value = value;
         v.posted = true;
+        v.postedAt = uint64(block.timestamp);
         emit IndexPosted(indexId, interval, value);
     }
 
-    /// @notice Index `indexId`'s value for `interval`, if posted.
-    function valueAt(bytes32 indexId, uint64 interval) external view returns (bool posted, int128 value) {
+    /// @notice Index `indexId`'s value for `interval`, if posted, and when it was posted (consumers
+    /// with deadlines ignore values posted too late).
+    function valueAt(
+        bytes32 indexId,
+        uint64 interval
+    ) external view returns (bool posted, int128 value, uint64 postedAt) {
         Value storage v = _values[indexId][interval];
-        return (v.posted, v.value);
+        return (v.posted, v.value, v.postedAt);
     }
 }

@@ -32,6 +32,7 @@ contract DeliveryLedger is AccessControl, EIP712 {
 
     error DeliveryLedgerZeroAddress();
     error DeliveryLedgerInvalidInterval(uint256 intervalSeconds);
+    error DeliveryLedgerInvalidSettlementDelay();
     error DeliveryLedgerLengthMismatch(uint256 readings, uint256 signatures);
     error DeliveryLedgerInvalidSignature(address meter, address signer);
     error DeliveryLedgerIntervalNotEnded(uint64 interval, uint256 endsAt);
@@ -49,6 +50,7 @@ contract DeliveryLedger is AccessControl, EIP712 {
     error DeliveryLedgerObligationTooLate(address meter, uint64 interval, uint256 startsAt);
     error DeliveryLedgerNotActiveDuringInterval(address meter, uint64 interval);
     error DeliveryLedgerGapNotFinal(address meter, uint64 missingInterval, uint256 deadline);
+    error DeliveryLedgerReadingTooLate(address meter, uint64 interval, uint256 deadline);
 
     event ReadingRecorded(
         address indexed meter,
@@ -97,6 +99,8 @@ contract DeliveryLedger is AccessControl, EIP712 {
     ) EIP712("GridMesh DeliveryLedger", "1") {
         if (admin == address(0) || address(registry_) == address(0)) revert DeliveryLedgerZeroAddress();
         if (intervalSeconds_ == 0) revert DeliveryLedgerInvalidInterval(intervalSeconds_);
+        // Without a window for readings, the gap rule could not protect any interval.
+        if (settlementDelaySeconds_ == 0) revert DeliveryLedgerInvalidSettlementDelay();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         registry = registry_;
         intervalSeconds = intervalSeconds_;
@@ -112,7 +116,7 @@ contract DeliveryLedger is AccessControl, EIP712 {
     /// @notice Records signed readings in order; all or nothing.
     /// @dev Requirements for each reading: `signature` is the meter key's EIP-712 signature of the
     /// reading; the meter was active from before the interval started until at least its end; the
-    /// interval has ended; the timestamp lies between the interval's end and MAX_CLOCK_SKEW past the
+    /// interval has ended and its readings deadline (settlementDelaySeconds later) has not come; the timestamp lies between the interval's end and MAX_CLOCK_SKEW past the
     /// chain's clock; registers do not decrease; the interval is later than the meter's last recorded
     /// one (or, for its first reading, the first one starting after its activation), with a higher
     /// sequence number; a reading for the interval right after the last one starts exactly where that
@@ -175,32 +179,27 @@ contract DeliveryLedger is AccessControl, EIP712 {
         if (!activeAtStart || !activeAtEnd) revert DeliveryLedgerNotActiveDuringInterval(meter, interval);
     }
 
-    function _record(MeterReading calldata r, bytes calldata signature) private {
-        (address signer, , ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(r.hash()), signature);
-        if (signer != r.meter) revert DeliveryLedgerInvalidSignature(r.meter, signer);
-
-        uint256 startsAt = uint256(r.interval) * intervalSeconds;
-        uint256 endsAt = startsAt + intervalSeconds;
-        if (block.timestamp < endsAt) revert DeliveryLedgerIntervalNotEnded(r.interval, endsAt);
-        _requireActiveDuring(r.meter, r.interval, startsAt, endsAt);
-        if (r.timestamp < endsAt || r.timestamp > block.timestamp + MAX_CLOCK_SKEW) {
-            revert DeliveryLedgerTimestampOutOfRange(r.timestamp, endsAt, block.timestamp + MAX_CLOCK_SKEW);
+    function _requireSignedByMeter(MeterReading calldata r, bytes calldata signature) private view {
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(
+            _hashTypedDataV4(r.hash()),
+            signature
+        );
+        if (err != ECDSA.RecoverError.NoError || signer != r.meter) {
+            revert DeliveryLedgerInvalidSignature(r.meter, signer);
         }
-        if (r.importEndWh < r.importStartWh || r.exportEndWh < r.exportStartWh) {
-            revert DeliveryLedgerRegistersDecrease(r.meter, r.interval);
-        }
-        if (_deliveries[r.meter][r.interval].recorded)
-            revert DeliveryLedgerReadingAlreadyRecorded(r.meter, r.interval);
+    }
 
-        MeterState storage s = _state[r.meter];
+    /// @dev Order, gaps, continuity and sequence against the meter's previous reading.
+    function _requireContinuous(MeterReading calldata r, MeterState storage s) private view {
         // The interval this reading should cover unless intervals are skipped.
         uint64 next;
         if (s.lastSequence == 0) {
             (uint40 activeSince, ) = registry.activePeriod(r.meter);
             next = uint64((uint256(activeSince) + intervalSeconds - 1) / intervalSeconds);
         } else {
-            if (r.interval <= s.lastInterval)
+            if (r.interval <= s.lastInterval) {
                 revert DeliveryLedgerReadingOutOfOrder(r.meter, r.interval, s.lastInterval);
+            }
             next = s.lastInterval + 1;
         }
         if (r.interval > next) {
@@ -216,8 +215,34 @@ contract DeliveryLedger is AccessControl, EIP712 {
                 revert DeliveryLedgerRegistersDecrease(r.meter, r.interval);
             }
         }
-        if (r.sequence <= s.lastSequence)
+        if (r.sequence <= s.lastSequence) {
             revert DeliveryLedgerSequenceNotIncreasing(r.meter, r.sequence, s.lastSequence);
+        }
+    }
+
+    function _record(MeterReading calldata r, bytes calldata signature) private {
+        _requireSignedByMeter(r, signature);
+
+        uint256 startsAt = uint256(r.interval) * intervalSeconds;
+        uint256 endsAt = startsAt + intervalSeconds;
+        if (block.timestamp < endsAt) revert DeliveryLedgerIntervalNotEnded(r.interval, endsAt);
+        // Settlement may already have counted a reading missing at the deadline as no delivery;
+        // accepting it later would make the outcome depend on who settles when.
+        if (block.timestamp >= endsAt + settlementDelaySeconds) {
+            revert DeliveryLedgerReadingTooLate(r.meter, r.interval, endsAt + settlementDelaySeconds);
+        }
+        _requireActiveDuring(r.meter, r.interval, startsAt, endsAt);
+        if (r.timestamp < endsAt || r.timestamp > block.timestamp + MAX_CLOCK_SKEW) {
+            revert DeliveryLedgerTimestampOutOfRange(r.timestamp, endsAt, block.timestamp + MAX_CLOCK_SKEW);
+        }
+        if (r.importEndWh < r.importStartWh || r.exportEndWh < r.exportStartWh) {
+            revert DeliveryLedgerRegistersDecrease(r.meter, r.interval);
+        }
+        if (_deliveries[r.meter][r.interval].recorded)
+            revert DeliveryLedgerReadingAlreadyRecorded(r.meter, r.interval);
+
+        MeterState storage s = _state[r.meter];
+        _requireContinuous(r, s);
 
         s.lastInterval = r.interval;
         s.lastSequence = r.sequence;

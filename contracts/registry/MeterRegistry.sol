@@ -84,8 +84,10 @@ contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
         bytes32 digest = _hashTypedDataV4(
             keccak256(abi.encode(ENROLLMENT_TYPEHASH, meter, msg.sender, deviceId))
         );
-        (address signer, , ) = ECDSA.tryRecoverCalldata(digest, meterSignature);
-        if (signer != meter) revert MeterRegistryInvalidEnrollmentSignature(meter, signer);
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, meterSignature);
+        if (err != ECDSA.RecoverError.NoError || signer != meter) {
+            revert MeterRegistryInvalidEnrollmentSignature(meter, signer);
+        }
 
         m.owner = msg.sender;
         m.deviceId = deviceId;
@@ -111,8 +113,9 @@ contract MeterRegistry is IMeterRegistry, AccessControl, EIP712 {
         address[] memory signers = new address[](signatures.length);
         address previous = address(0);
         for (uint256 i = 0; i < signatures.length; i++) {
-            (address signer, , ) = ECDSA.tryRecoverCalldata(digest, signatures[i]);
-            if (!_isVerifier[signer]) revert MeterRegistryNotAVerifier(signer);
+            (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signatures[i]);
+            if (err != ECDSA.RecoverError.NoError || !_isVerifier[signer])
+                revert MeterRegistryNotAVerifier(signer);
             if (signer <= previous) revert MeterRegistrySignersNotAscending(signer, previous);
             signers[i] = signer;
             previous = signer;

@@ -1983,6 +1983,11 @@ export const deliveryLedgerAbi = [
     type: "error",
   },
   {
+    inputs: [],
+    name: "DeliveryLedgerInvalidSettlementDelay",
+    type: "error",
+  },
+  {
     inputs: [
       {
         internalType: "address",
@@ -2086,6 +2091,27 @@ export const deliveryLedgerAbi = [
       },
     ],
     name: "DeliveryLedgerReadingOutOfOrder",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "meter",
+        type: "address",
+      },
+      {
+        internalType: "uint64",
+        name: "interval",
+        type: "uint64",
+      },
+      {
+        internalType: "uint256",
+        name: "deadline",
+        type: "uint256",
+      },
+    ],
+    name: "DeliveryLedgerReadingTooLate",
     type: "error",
   },
   {
@@ -5625,6 +5651,11 @@ export const indexOracleAbi = [
         name: "value",
         type: "int128",
       },
+      {
+        internalType: "uint64",
+        name: "postedAt",
+        type: "uint64",
+      },
     ],
     stateMutability: "view",
     type: "function",
@@ -6631,6 +6662,11 @@ export const forwardMarketAbi = [
           {
             internalType: "bool",
             name: "shortfall",
+            type: "bool",
+          },
+          {
+            internalType: "bool",
+            name: "anyCommitted",
             type: "bool",
           },
           {
@@ -8194,6 +8230,11 @@ export const optionMarketAbi = [
           {
             internalType: "bool",
             name: "shortfall",
+            type: "bool",
+          },
+          {
+            internalType: "bool",
+            name: "anyCommitted",
             type: "bool",
           },
           {

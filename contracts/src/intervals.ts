@@ -12,8 +12,14 @@ function check({ intervalSeconds, gateClosureSeconds }: IntervalSchedule): void 
   if (!Number.isInteger(intervalSeconds) || intervalSeconds <= 0) {
     throw new RangeError(`intervalSeconds must be a positive whole number, got ${intervalSeconds}`);
   }
-  if (!Number.isInteger(gateClosureSeconds) || gateClosureSeconds < 0 || gateClosureSeconds >= intervalSeconds) {
-    throw new RangeError(`gateClosureSeconds must be a whole number in [0, ${intervalSeconds}), got ${gateClosureSeconds}`);
+  if (
+    !Number.isInteger(gateClosureSeconds) ||
+    gateClosureSeconds < 0 ||
+    gateClosureSeconds >= intervalSeconds
+  ) {
+    throw new RangeError(
+      `gateClosureSeconds must be a whole number in [0, ${intervalSeconds}), got ${gateClosureSeconds}`,
+    );
   }
 }
 

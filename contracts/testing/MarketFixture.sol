@@ -64,7 +64,11 @@ abstract contract MarketFixture is TestBase {
 
     /// @dev Enrols the meter of key `meterKey` under `owner` with the meter's signed consent, and
     /// activates it with two verifiers' attestations of a fresh verdict.
-    function _activeMeter(MeterRegistry registry, address owner, uint256 meterKey) internal returns (address meter) {
+    function _activeMeter(
+        MeterRegistry registry,
+        address owner,
+        uint256 meterKey
+    ) internal returns (address meter) {
         meter = vm.addr(meterKey);
         bytes32 deviceId = keccak256(abi.encode("device", meter));
         bytes32 consent = keccak256(abi.encode(registry.ENROLLMENT_TYPEHASH(), meter, owner, deviceId));
@@ -73,7 +77,9 @@ abstract contract MarketFixture is TestBase {
         registry.enroll(meter, deviceId, consentSignature);
 
         bytes32 verdictTxId = keccak256(abi.encode("verdict", meter));
-        bytes32 attestation = keccak256(abi.encode(registry.ATTESTATION_TYPEHASH(), deviceId, meter, verdictTxId));
+        bytes32 attestation = keccak256(
+            abi.encode(registry.ATTESTATION_TYPEHASH(), deviceId, meter, verdictTxId)
+        );
         bytes32 digest = _registryDigest(registry, attestation);
         (uint256 lowKey, uint256 highKey) = vm.addr(VERIFIER_KEY_1) < vm.addr(VERIFIER_KEY_2)
             ? (VERIFIER_KEY_1, VERIFIER_KEY_2)

@@ -3,7 +3,12 @@ import { expect } from "chai";
 import { type BaseWallet, type TypedDataField, Wallet } from "ethers";
 import { network } from "hardhat";
 
-import { INTERVAL_SECONDS, deployGridMesh, intervalClock } from "../helpers/gridmesh.js";
+import {
+  INTERVAL_SECONDS,
+  SETTLEMENT_DELAY_SECONDS,
+  deployGridMesh,
+  intervalClock,
+} from "../helpers/gridmesh.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -12,14 +17,31 @@ const fields = (types: Record<string, readonly { name: string; type: string }[]>
   types as unknown as Record<string, TypedDataField[]>;
 
 const MAX_CLOCK_SKEW = 300n;
+/** How long before the start of the fixture's first interval `t0` alice's meter is activated. */
+const ACTIVATION_LEAD = 50n;
 
 describe("DeliveryLedger", function () {
   async function deployFixture() {
     const gm = await deployGridMesh(ethers);
     const clock = intervalClock(networkHelpers);
-    const meter = await gm.activeMeter(gm.alice);
-    /** An interval that has not started yet: every test moves the clock past the ones it reads. */
+    /**
+     * An interval that has not started yet: every test moves the clock past the ones it reads. The
+     * meter is activated ACTIVATION_LEAD seconds before it starts, so `t0` is the first interval the
+     * meter was active over in full, the one it is expected to report first.
+     */
     const t0 = await clock.openInterval(2n);
+    const { meter, deviceId } = await gm.enrollMeter(gm.alice);
+    await networkHelpers.time.setNextBlockTimestamp(clock.start(t0) - ACTIVATION_LEAD);
+    await activate(meter.address, deviceId, "verdict-alice-1");
+
+    /** Activates (or reactivates) `address` with attestations of a new verdict named `verdict`. */
+    async function activate(address: string, device: string, verdict: string) {
+      const verdictTxId = ethers.id(verdict);
+      await gm.registry.activate(address, verdictTxId, await gm.attest(address, device, verdictTxId));
+    }
+
+    /** When the gap left by skipping `missing` becomes final: its settlement deadline. */
+    const deadline = (missing: bigint) => clock.end(missing) + SETTLEMENT_DELAY_SECONDS;
 
     /** A reading of `interval` by `meter`, taken at the interval's end, registers all at zero. */
     function reading(
@@ -50,7 +72,7 @@ describe("DeliveryLedger", function () {
       return gm.ledger.connect(gm.eve).recordReading(r, await gm.signReading(by, r));
     }
 
-    return { ...gm, clock, meter, t0, reading, recoveredSigner, record };
+    return { ...gm, clock, meter, deviceId, t0, activate, deadline, reading, recoveredSigner, record };
   }
 
   /** The fixture with the ledger's OBLIGATION_ROLE granted to dave, standing in for a market. */
@@ -89,11 +111,12 @@ describe("DeliveryLedger", function () {
   });
 
   describe("constructor", function () {
-    it("sets the admin, registry and interval length", async function () {
+    it("sets the admin, registry, interval length and settlement delay", async function () {
       const { ledger, registry, admin } = await networkHelpers.loadFixture(deployFixture);
 
       expect(await ledger.registry()).to.equal(await registry.getAddress());
       expect(await ledger.intervalSeconds()).to.equal(INTERVAL_SECONDS);
+      expect(await ledger.settlementDelaySeconds()).to.equal(SETTLEMENT_DELAY_SECONDS);
       expect(await ledger.MAX_CLOCK_SKEW()).to.equal(MAX_CLOCK_SKEW);
       expect(await ledger.hasRole(await ledger.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
     });
@@ -102,7 +125,12 @@ describe("DeliveryLedger", function () {
       const { registry } = await networkHelpers.loadFixture(deployFixture);
       const factory = await ethers.getContractFactory("DeliveryLedger");
       await expect(
-        factory.deploy(ethers.ZeroAddress, await registry.getAddress(), INTERVAL_SECONDS),
+        factory.deploy(
+          ethers.ZeroAddress,
+          await registry.getAddress(),
+          INTERVAL_SECONDS,
+          SETTLEMENT_DELAY_SECONDS,
+        ),
       ).to.be.revertedWithCustomError(factory, "DeliveryLedgerZeroAddress");
     });
 
@@ -110,16 +138,24 @@ describe("DeliveryLedger", function () {
       const { admin } = await networkHelpers.loadFixture(deployFixture);
       const factory = await ethers.getContractFactory("DeliveryLedger");
       await expect(
-        factory.deploy(admin.address, ethers.ZeroAddress, INTERVAL_SECONDS),
+        factory.deploy(admin.address, ethers.ZeroAddress, INTERVAL_SECONDS, SETTLEMENT_DELAY_SECONDS),
       ).to.be.revertedWithCustomError(factory, "DeliveryLedgerZeroAddress");
     });
 
     it("refuses a zero interval length", async function () {
       const { admin, registry } = await networkHelpers.loadFixture(deployFixture);
       const factory = await ethers.getContractFactory("DeliveryLedger");
-      await expect(factory.deploy(admin.address, await registry.getAddress(), 0n))
+      await expect(factory.deploy(admin.address, await registry.getAddress(), 0n, SETTLEMENT_DELAY_SECONDS))
         .to.be.revertedWithCustomError(factory, "DeliveryLedgerInvalidInterval")
         .withArgs(0n);
+    });
+
+    it("refuses a zero settlement delay, which would leave no window for readings", async function () {
+      const { admin, registry } = await networkHelpers.loadFixture(deployFixture);
+      const factory = await ethers.getContractFactory("DeliveryLedger");
+      await expect(
+        factory.deploy(admin.address, await registry.getAddress(), 60n, 0n),
+      ).to.be.revertedWithCustomError(factory, "DeliveryLedgerInvalidSettlementDelay");
     });
   });
 
@@ -253,14 +289,16 @@ describe("DeliveryLedger", function () {
     });
 
     it("refuses a meter that was enrolled but never activated", async function () {
-      const { ledger, clock, t0, reading, record, enrollMeter, bob } =
+      const { ledger, registry, clock, t0, reading, record, enrollMeter, bob } =
         await networkHelpers.loadFixture(deployFixture);
       const { meter: inactive } = await enrollMeter(bob);
       await clock.to(clock.end(t0));
 
+      expect(await registry.activePeriod(inactive.address)).to.deep.equal([0n, 0n]);
       await expect(record(reading(t0, {}, inactive), inactive))
-        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerMeterInactive")
-        .withArgs(inactive.address);
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerNotActiveDuringInterval")
+        .withArgs(inactive.address, t0);
+      expect(await ledger.delivery(inactive.address, t0)).to.deep.equal([false, 0n, 0n, 0n]);
       expect(await ledger.meterState(inactive.address)).to.deep.equal([0n, 0n, 0n, 0n]);
     });
 
@@ -270,31 +308,163 @@ describe("DeliveryLedger", function () {
       await clock.to(clock.end(t0));
 
       await expect(record(reading(t0, {}, unknown), unknown))
-        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerMeterInactive")
-        .withArgs(unknown.address);
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerNotActiveDuringInterval")
+        .withArgs(unknown.address, t0);
+      expect(await ledger.delivery(unknown.address, t0)).to.deep.equal([false, 0n, 0n, 0n]);
+      expect(await ledger.meterState(unknown.address)).to.deep.equal([0n, 0n, 0n, 0n]);
     });
+  });
 
-    it("refuses a deactivated meter and accepts it again, continuing where it stopped, once reactivated", async function () {
-      const { ledger, registry, clock, meter, t0, reading, record, alice, attest } =
+  describe("recordReading: the meter's active period", function () {
+    it("expects the first reading for the first interval starting after the meter's activation", async function () {
+      const { ledger, registry, clock, meter, t0, reading, record } =
         await networkHelpers.loadFixture(deployFixture);
-      await clock.to(clock.end(t0 + 1n));
-      await record(reading(t0, { exportEndWh: 50n }));
-      await registry.connect(alice).deactivate(meter.address);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([
+        clock.start(t0) - ACTIVATION_LEAD,
+        0n,
+      ]);
+      await clock.to(clock.end(t0));
 
-      const next = reading(t0 + 1n, { sequence: 2n, exportStartWh: 50n, exportEndWh: 80n });
-      await expect(record(next))
-        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerMeterInactive")
-        .withArgs(meter.address);
-      expect(await ledger.delivery(meter.address, t0 + 1n)).to.deep.equal([false, 0n, 0n, 0n]);
-
-      const [, deviceId] = await registry.meterInfo(meter.address);
-      const verdict = ethers.id("reactivation");
-      await registry.activate(meter.address, verdict, await attest(meter.address, deviceId, verdict));
-      await expect(record(next))
+      await expect(record(reading(t0, { exportEndWh: 7n })))
         .to.emit(ledger, "ReadingRecorded")
-        .withArgs(meter.address, t0 + 1n, 2n, 0n, 30n, 0n, 80n);
+        .withArgs(meter.address, t0, 1n, 0n, 7n, 0n, 7n);
     });
 
+    it("refuses a reading of the interval during which the meter was activated", async function () {
+      const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
+      await clock.to(clock.end(t0));
+
+      await expect(record(reading(t0 - 1n, { exportEndWh: 7n })))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerNotActiveDuringInterval")
+        .withArgs(meter.address, t0 - 1n);
+      expect(await ledger.delivery(meter.address, t0 - 1n)).to.deep.equal([false, 0n, 0n, 0n]);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([0n, 0n, 0n, 0n]);
+      // The first full interval is still the one expected.
+      await expect(record(reading(t0, { exportEndWh: 7n }))).to.emit(ledger, "ReadingRecorded");
+    });
+
+    it("accepts an interval starting in the very second the meter was activated", async function () {
+      const { ledger, registry, clock, t0, reading, record, activate, enrollMeter, bob } =
+        await networkHelpers.loadFixture(deployFixture);
+      const { meter: bobMeter, deviceId } = await enrollMeter(bob);
+      await networkHelpers.time.setNextBlockTimestamp(clock.start(t0 + 1n));
+      await activate(bobMeter.address, deviceId, "verdict-bob-1");
+      expect(await registry.activePeriod(bobMeter.address)).to.deep.equal([clock.start(t0 + 1n), 0n]);
+      await clock.to(clock.end(t0 + 1n));
+
+      await expect(record(reading(t0, {}, bobMeter), bobMeter))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerNotActiveDuringInterval")
+        .withArgs(bobMeter.address, t0);
+      await expect(record(reading(t0 + 1n, { exportEndWh: 4n }, bobMeter), bobMeter))
+        .to.emit(ledger, "ReadingRecorded")
+        .withArgs(bobMeter.address, t0 + 1n, 1n, 0n, 4n, 0n, 4n);
+    });
+
+    it("refuses an interval that started one second before the meter was activated", async function () {
+      const { ledger, clock, t0, reading, record, activate, enrollMeter, bob } =
+        await networkHelpers.loadFixture(deployFixture);
+      const { meter: bobMeter, deviceId } = await enrollMeter(bob);
+      await networkHelpers.time.setNextBlockTimestamp(clock.start(t0 + 1n) + 1n);
+      await activate(bobMeter.address, deviceId, "verdict-bob-1");
+      await clock.to(clock.end(t0 + 2n));
+
+      await expect(record(reading(t0 + 1n, {}, bobMeter), bobMeter))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerNotActiveDuringInterval")
+        .withArgs(bobMeter.address, t0 + 1n);
+      expect(await ledger.meterState(bobMeter.address)).to.deep.equal([0n, 0n, 0n, 0n]);
+      await expect(record(reading(t0 + 2n, { exportEndWh: 4n }, bobMeter), bobMeter))
+        .to.emit(ledger, "ReadingRecorded")
+        .withArgs(bobMeter.address, t0 + 2n, 1n, 0n, 4n, 0n, 4n);
+    });
+
+    it("records an interval that ended before the meter was deactivated, even in the second it ended", async function () {
+      const { ledger, registry, clock, meter, t0, reading, record, alice } =
+        await networkHelpers.loadFixture(deployFixture);
+      await networkHelpers.time.setNextBlockTimestamp(clock.end(t0));
+      await registry.connect(alice).deactivate(meter.address);
+      expect(await registry.isActive(meter.address)).to.equal(false);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([
+        clock.start(t0) - ACTIVATION_LEAD,
+        clock.end(t0),
+      ]);
+
+      await expect(record(reading(t0, { exportEndWh: 50n })))
+        .to.emit(ledger, "ReadingRecorded")
+        .withArgs(meter.address, t0, 1n, 0n, 50n, 0n, 50n);
+      expect(await ledger.delivery(meter.address, t0)).to.deep.equal([true, 50n, 0n, 0n]);
+
+      // The next interval started before the deactivation and ended after it.
+      await clock.to(clock.end(t0 + 1n));
+      await expect(record(reading(t0 + 1n, { sequence: 2n, exportStartWh: 50n, exportEndWh: 80n })))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerNotActiveDuringInterval")
+        .withArgs(meter.address, t0 + 1n);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0, 1n, 0n, 50n]);
+    });
+
+    it("refuses an interval during which the meter was deactivated, even in its last second", async function () {
+      const { ledger, registry, clock, meter, t0, reading, record, admin } =
+        await networkHelpers.loadFixture(deployFixture);
+      await networkHelpers.time.setNextBlockTimestamp(clock.end(t0) - 1n);
+      await registry.connect(admin).deactivate(meter.address);
+      await clock.to(clock.end(t0));
+
+      await expect(record(reading(t0, { exportEndWh: 50n })))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerNotActiveDuringInterval")
+        .withArgs(meter.address, t0);
+      expect(await ledger.delivery(meter.address, t0)).to.deep.equal([false, 0n, 0n, 0n]);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([0n, 0n, 0n, 0n]);
+    });
+
+    it("takes readings again after a reactivation, from the first interval starting after it", async function () {
+      const { ledger, registry, clock, meter, deviceId, t0, deadline, reading, record, activate, alice } =
+        await networkHelpers.loadFixture(deployFixture);
+      await clock.to(clock.end(t0));
+      await record(reading(t0, { exportEndWh: 50n }));
+      await networkHelpers.time.setNextBlockTimestamp(clock.start(t0 + 1n) + 10n);
+      await registry.connect(alice).deactivate(meter.address);
+      await networkHelpers.time.setNextBlockTimestamp(clock.start(t0 + 1n) + 20n);
+      await activate(meter.address, deviceId, "verdict-alice-2");
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([clock.start(t0 + 1n) + 20n, 0n]);
+      await clock.to(clock.end(t0 + 2n));
+
+      await expect(record(reading(t0 + 1n, { sequence: 2n, exportStartWh: 50n, exportEndWh: 60n })))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerNotActiveDuringInterval")
+        .withArgs(meter.address, t0 + 1n);
+      // The interval lost to the deactivation still holds later readings back until its deadline.
+      const later = reading(t0 + 2n, { sequence: 2n, exportStartWh: 60n, exportEndWh: 80n });
+      await expect(record(later))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerGapNotFinal")
+        .withArgs(meter.address, t0 + 1n, deadline(t0 + 1n));
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0, 1n, 0n, 50n]);
+
+      await networkHelpers.time.setNextBlockTimestamp(deadline(t0 + 1n));
+      await expect(record(later))
+        .to.emit(ledger, "ReadingRecorded")
+        .withArgs(meter.address, t0 + 2n, 2n, 0n, 20n, 0n, 80n);
+      expect(await ledger.delivery(meter.address, t0 + 1n)).to.deep.equal([false, 0n, 0n, 0n]);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0 + 2n, 2n, 0n, 80n]);
+    });
+
+    it("judges a reading by the meter's latest active period only, so a reactivation voids earlier unrecorded intervals", async function () {
+      const { ledger, registry, clock, meter, deviceId, t0, reading, signReading, activate, alice } =
+        await networkHelpers.loadFixture(deployFixture);
+      const r = reading(t0, { exportEndWh: 50n });
+      const signature = await signReading(meter, r);
+      await networkHelpers.time.setNextBlockTimestamp(clock.end(t0) + 5n);
+      await registry.connect(alice).deactivate(meter.address);
+      // Recordable while the deactivation closes the period t0 lies in...
+      await ledger.recordReading.staticCall(r, signature);
+
+      // ...but no longer once a new period has begun.
+      await activate(meter.address, deviceId, "verdict-alice-2");
+      await expect(ledger.recordReading(r, signature))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerNotActiveDuringInterval")
+        .withArgs(meter.address, t0);
+      expect(await ledger.delivery(meter.address, t0)).to.deep.equal([false, 0n, 0n, 0n]);
+    });
+  });
+
+  describe("recordReading: timing, registers and order", function () {
     it("refuses a reading of an interval that has not ended, naming when it ends", async function () {
       const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
       await networkHelpers.time.setNextBlockTimestamp(clock.end(t0) - 1n);
@@ -352,13 +522,32 @@ describe("DeliveryLedger", function () {
       expect((await ledger.delivery(meter.address, t0))[0]).to.equal(true);
     });
 
-    it("accepts a reading relayed long after its interval", async function () {
-      const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
-      await clock.to(clock.end(t0) + 86_400n);
+    it("accepts a reading in the last second before its interval's settlement deadline", async function () {
+      const { ledger, meter, t0, deadline, reading, record } =
+        await networkHelpers.loadFixture(deployFixture);
+      await networkHelpers.time.setNextBlockTimestamp(deadline(t0) - 1n);
 
       await expect(record(reading(t0, { exportEndWh: 3n })))
         .to.emit(ledger, "ReadingRecorded")
         .withArgs(meter.address, t0, 1n, 0n, 3n, 0n, 3n);
+    });
+
+    it("refuses a reading relayed from its interval's settlement deadline on, naming the deadline", async function () {
+      const { ledger, clock, meter, t0, deadline, reading, record } =
+        await networkHelpers.loadFixture(deployFixture);
+      const late = reading(t0, { exportEndWh: 3n });
+
+      // At the deadline itself settlement may already count the reading as missing.
+      await networkHelpers.time.setNextBlockTimestamp(deadline(t0));
+      await expect(record(late))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerReadingTooLate")
+        .withArgs(meter.address, t0, deadline(t0));
+      await clock.to(clock.end(t0) + 86_400n);
+      await expect(record(late))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerReadingTooLate")
+        .withArgs(meter.address, t0, deadline(t0));
+      expect(await ledger.delivery(meter.address, t0)).to.deep.equal([false, 0n, 0n, 0n]);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([0n, 0n, 0n, 0n]);
     });
 
     it("refuses an import register that decreases within the reading", async function () {
@@ -408,14 +597,16 @@ describe("DeliveryLedger", function () {
     });
 
     it("refuses an older interval after a newer one", async function () {
-      const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
-      await clock.to(clock.end(t0 + 2n));
+      const { ledger, clock, meter, t0, deadline, reading, record } =
+        await networkHelpers.loadFixture(deployFixture);
+      // Once t0's deadline has passed, the first reading may skip it (and t0 + 1, still open).
+      await clock.to(deadline(t0));
       await record(reading(t0 + 2n, { sequence: 5n, exportStartWh: 100n, exportEndWh: 150n }));
 
-      await expect(record(reading(t0, { sequence: 6n, exportStartWh: 0n, exportEndWh: 100n })))
+      await expect(record(reading(t0 + 1n, { sequence: 6n, exportStartWh: 0n, exportEndWh: 100n })))
         .to.be.revertedWithCustomError(ledger, "DeliveryLedgerReadingOutOfOrder")
-        .withArgs(meter.address, t0, t0 + 2n);
-      expect(await ledger.delivery(meter.address, t0)).to.deep.equal([false, 0n, 0n, 0n]);
+        .withArgs(meter.address, t0 + 1n, t0 + 2n);
+      expect(await ledger.delivery(meter.address, t0 + 1n)).to.deep.equal([false, 0n, 0n, 0n]);
       expect(await ledger.meterState(meter.address)).to.deep.equal([t0 + 2n, 5n, 0n, 150n]);
     });
 
@@ -497,73 +688,6 @@ describe("DeliveryLedger", function () {
       expect(await ledger.meterState(meter.address)).to.deep.equal([t0, 1n, 10n, 500n]);
     });
 
-    it("accepts a reading after a gap of several intervals when the registers did not go backwards", async function () {
-      const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
-      await clock.to(clock.end(t0 + 4n));
-      await record(reading(t0, { importEndWh: 10n, exportEndWh: 500n }));
-
-      await expect(
-        record(
-          reading(t0 + 4n, {
-            sequence: 2n,
-            importStartWh: 10n,
-            importEndWh: 30n,
-            exportStartWh: 800n,
-            exportEndWh: 900n,
-          }),
-        ),
-      )
-        .to.emit(ledger, "ReadingRecorded")
-        .withArgs(meter.address, t0 + 4n, 2n, 20n, 100n, 30n, 900n);
-      expect(await ledger.meterState(meter.address)).to.deep.equal([t0 + 4n, 2n, 30n, 900n]);
-      for (const skipped of [t0 + 1n, t0 + 2n, t0 + 3n]) {
-        expect(await ledger.delivery(meter.address, skipped)).to.deep.equal([false, 0n, 0n, 0n]);
-      }
-    });
-
-    it("refuses a reading after a gap whose export register went backwards", async function () {
-      const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
-      await clock.to(clock.end(t0 + 4n));
-      await record(reading(t0, { importEndWh: 10n, exportEndWh: 500n }));
-
-      await expect(
-        record(
-          reading(t0 + 4n, {
-            sequence: 2n,
-            importStartWh: 10n,
-            importEndWh: 10n,
-            exportStartWh: 499n,
-            exportEndWh: 900n,
-          }),
-        ),
-      )
-        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerRegistersDecrease")
-        .withArgs(meter.address, t0 + 4n);
-      expect(await ledger.delivery(meter.address, t0 + 4n)).to.deep.equal([false, 0n, 0n, 0n]);
-      expect(await ledger.meterState(meter.address)).to.deep.equal([t0, 1n, 10n, 500n]);
-    });
-
-    it("refuses a reading after a gap whose import register went backwards", async function () {
-      const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
-      await clock.to(clock.end(t0 + 2n));
-      await record(reading(t0, { importEndWh: 10n, exportEndWh: 500n }));
-
-      await expect(
-        record(
-          reading(t0 + 2n, {
-            sequence: 2n,
-            importStartWh: 9n,
-            importEndWh: 40n,
-            exportStartWh: 500n,
-            exportEndWh: 500n,
-          }),
-        ),
-      )
-        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerRegistersDecrease")
-        .withArgs(meter.address, t0 + 2n);
-      expect(await ledger.meterState(meter.address)).to.deep.equal([t0, 1n, 10n, 500n]);
-    });
-
     it("refuses a sequence number equal to the last one", async function () {
       const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
       await clock.to(clock.end(t0 + 1n));
@@ -606,6 +730,168 @@ describe("DeliveryLedger", function () {
     });
   });
 
+  describe("recordReading: gaps", function () {
+    it("refuses a later reading relayed before the skipped interval's deadline, and still takes the earlier one, then the later", async function () {
+      const { ledger, clock, meter, t0, deadline, reading, record } =
+        await networkHelpers.loadFixture(deployFixture);
+      await clock.to(clock.end(t0));
+      await record(reading(t0, { exportEndWh: 100n }));
+      const earlier = reading(t0 + 1n, { sequence: 2n, exportStartWh: 100n, exportEndWh: 150n });
+      const later = reading(t0 + 2n, { sequence: 3n, exportStartWh: 150n, exportEndWh: 170n });
+      await clock.to(clock.end(t0 + 2n));
+
+      // A relay holding both signed readings replays the later one first.
+      await expect(record(later))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerGapNotFinal")
+        .withArgs(meter.address, t0 + 1n, deadline(t0 + 1n));
+      expect(await ledger.delivery(meter.address, t0 + 2n)).to.deep.equal([false, 0n, 0n, 0n]);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0, 1n, 0n, 100n]);
+
+      await expect(record(earlier))
+        .to.emit(ledger, "ReadingRecorded")
+        .withArgs(meter.address, t0 + 1n, 2n, 0n, 50n, 0n, 150n);
+      await expect(record(later))
+        .to.emit(ledger, "ReadingRecorded")
+        .withArgs(meter.address, t0 + 2n, 3n, 0n, 20n, 0n, 170n);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0 + 2n, 3n, 0n, 170n]);
+    });
+
+    it("refuses a batch that puts a later reading before the earlier one", async function () {
+      const { ledger, clock, meter, t0, deadline, reading, signReading } =
+        await networkHelpers.loadFixture(deployFixture);
+      const readings = [
+        reading(t0 + 1n, { sequence: 2n, exportStartWh: 100n, exportEndWh: 150n }),
+        reading(t0, { sequence: 1n, exportEndWh: 100n }),
+      ];
+      const signatures = await Promise.all(readings.map((r) => signReading(meter, r)));
+      await clock.to(clock.end(t0 + 1n));
+
+      await expect(ledger.recordReadings(readings, signatures))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerGapNotFinal")
+        .withArgs(meter.address, t0, deadline(t0));
+      expect(await ledger.meterState(meter.address)).to.deep.equal([0n, 0n, 0n, 0n]);
+    });
+
+    it("accepts a gap from the skipped interval's settlement deadline on, not a second before", async function () {
+      const { ledger, clock, meter, t0, deadline, reading, record } =
+        await networkHelpers.loadFixture(deployFixture);
+      expect(deadline(t0 + 1n)).to.equal(clock.end(t0 + 1n) + SETTLEMENT_DELAY_SECONDS);
+      await clock.to(clock.end(t0));
+      await record(reading(t0, { exportEndWh: 100n }));
+      // The registers may move on across a gap: the skipped interval's energy is simply unaccounted.
+      const later = reading(t0 + 2n, { sequence: 2n, exportStartWh: 120n, exportEndWh: 170n });
+
+      await networkHelpers.time.setNextBlockTimestamp(deadline(t0 + 1n) - 1n);
+      await expect(record(later))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerGapNotFinal")
+        .withArgs(meter.address, t0 + 1n, deadline(t0 + 1n));
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0, 1n, 0n, 100n]);
+
+      await networkHelpers.time.setNextBlockTimestamp(deadline(t0 + 1n));
+      await expect(record(later))
+        .to.emit(ledger, "ReadingRecorded")
+        .withArgs(meter.address, t0 + 2n, 2n, 0n, 50n, 0n, 170n);
+      expect(await ledger.delivery(meter.address, t0 + 1n)).to.deep.equal([false, 0n, 0n, 0n]);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0 + 2n, 2n, 0n, 170n]);
+
+      // The skipped interval can no longer be recorded.
+      await expect(record(reading(t0 + 1n, { sequence: 3n, exportStartWh: 100n, exportEndWh: 120n })))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerReadingTooLate")
+        .withArgs(meter.address, t0 + 1n, deadline(t0 + 1n));
+    });
+
+    it("refuses a first reading that skips the first expected interval until that interval's deadline", async function () {
+      const { ledger, meter, t0, deadline, reading, record } =
+        await networkHelpers.loadFixture(deployFixture);
+      const skipping = reading(t0 + 1n, { exportStartWh: 30n, exportEndWh: 39n });
+
+      await networkHelpers.time.setNextBlockTimestamp(deadline(t0) - 1n);
+      await expect(record(skipping))
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerGapNotFinal")
+        .withArgs(meter.address, t0, deadline(t0));
+      expect(await ledger.delivery(meter.address, t0 + 1n)).to.deep.equal([false, 0n, 0n, 0n]);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([0n, 0n, 0n, 0n]);
+
+      await networkHelpers.time.setNextBlockTimestamp(deadline(t0));
+      await expect(record(skipping))
+        .to.emit(ledger, "ReadingRecorded")
+        .withArgs(meter.address, t0 + 1n, 1n, 0n, 9n, 0n, 39n);
+      expect(await ledger.delivery(meter.address, t0)).to.deep.equal([false, 0n, 0n, 0n]);
+    });
+    it("accepts a reading after a gap of several intervals when the registers did not go backwards", async function () {
+      const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
+      await clock.to(clock.end(t0));
+      await record(reading(t0, { importEndWh: 10n, exportEndWh: 500n }));
+      // Past the deadline of t0 + 1, the first interval skipped.
+      await clock.to(clock.end(t0 + 4n));
+
+      await expect(
+        record(
+          reading(t0 + 4n, {
+            sequence: 2n,
+            importStartWh: 10n,
+            importEndWh: 30n,
+            exportStartWh: 800n,
+            exportEndWh: 900n,
+          }),
+        ),
+      )
+        .to.emit(ledger, "ReadingRecorded")
+        .withArgs(meter.address, t0 + 4n, 2n, 20n, 100n, 30n, 900n);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0 + 4n, 2n, 30n, 900n]);
+      for (const skipped of [t0 + 1n, t0 + 2n, t0 + 3n]) {
+        expect(await ledger.delivery(meter.address, skipped)).to.deep.equal([false, 0n, 0n, 0n]);
+      }
+    });
+
+    it("refuses a reading after a gap whose export register went backwards", async function () {
+      const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
+      await clock.to(clock.end(t0));
+      await record(reading(t0, { importEndWh: 10n, exportEndWh: 500n }));
+      // Past the deadline of t0 + 1, the first interval skipped.
+      await clock.to(clock.end(t0 + 4n));
+
+      await expect(
+        record(
+          reading(t0 + 4n, {
+            sequence: 2n,
+            importStartWh: 10n,
+            importEndWh: 10n,
+            exportStartWh: 499n,
+            exportEndWh: 900n,
+          }),
+        ),
+      )
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerRegistersDecrease")
+        .withArgs(meter.address, t0 + 4n);
+      expect(await ledger.delivery(meter.address, t0 + 4n)).to.deep.equal([false, 0n, 0n, 0n]);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0, 1n, 10n, 500n]);
+    });
+
+    it("refuses a reading after a gap whose import register went backwards", async function () {
+      const { ledger, clock, meter, t0, deadline, reading, record } =
+        await networkHelpers.loadFixture(deployFixture);
+      await clock.to(clock.end(t0));
+      await record(reading(t0, { importEndWh: 10n, exportEndWh: 500n }));
+      await clock.to(deadline(t0 + 1n));
+
+      await expect(
+        record(
+          reading(t0 + 2n, {
+            sequence: 2n,
+            importStartWh: 9n,
+            importEndWh: 40n,
+            exportStartWh: 500n,
+            exportEndWh: 500n,
+          }),
+        ),
+      )
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerRegistersDecrease")
+        .withArgs(meter.address, t0 + 2n);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0, 1n, 10n, 500n]);
+    });
+  });
+
   describe("recordReadings", function () {
     it("records a batch of consecutive intervals in order", async function () {
       const { ledger, clock, meter, t0, reading, signReading, eve } =
@@ -615,34 +901,23 @@ describe("DeliveryLedger", function () {
         reading(t0 + 1n, {
           sequence: 2n,
           importStartWh: 2n,
-          importEndWh: 2n,
+          importEndWh: 7n,
           exportStartWh: 100n,
           exportEndWh: 250n,
         }),
-        reading(t0 + 2n, {
-          sequence: 3n,
-          importStartWh: 2n,
-          importEndWh: 7n,
-          exportStartWh: 250n,
-          exportEndWh: 260n,
-        }),
       ];
       const signatures = await Promise.all(readings.map((r) => signReading(meter, r)));
-      await clock.to(clock.end(t0 + 2n));
+      await clock.to(clock.end(t0 + 1n));
 
       const tx = ledger.connect(eve).recordReadings(readings, signatures);
       await expect(tx).to.emit(ledger, "ReadingRecorded").withArgs(meter.address, t0, 1n, 2n, 100n, 2n, 100n);
       await expect(tx)
         .to.emit(ledger, "ReadingRecorded")
-        .withArgs(meter.address, t0 + 1n, 2n, 0n, 150n, 2n, 250n);
-      await expect(tx)
-        .to.emit(ledger, "ReadingRecorded")
-        .withArgs(meter.address, t0 + 2n, 3n, 5n, 10n, 7n, 260n);
+        .withArgs(meter.address, t0 + 1n, 2n, 5n, 150n, 7n, 250n);
 
       expect(await ledger.delivery(meter.address, t0)).to.deep.equal([true, 100n, 2n, 0n]);
-      expect(await ledger.delivery(meter.address, t0 + 1n)).to.deep.equal([true, 150n, 0n, 0n]);
-      expect(await ledger.delivery(meter.address, t0 + 2n)).to.deep.equal([true, 10n, 5n, 0n]);
-      expect(await ledger.meterState(meter.address)).to.deep.equal([t0 + 2n, 3n, 7n, 260n]);
+      expect(await ledger.delivery(meter.address, t0 + 1n)).to.deep.equal([true, 150n, 5n, 0n]);
+      expect(await ledger.meterState(meter.address)).to.deep.equal([t0 + 1n, 2n, 7n, 250n]);
     });
 
     it("accepts an empty batch", async function () {
@@ -668,17 +943,16 @@ describe("DeliveryLedger", function () {
         await networkHelpers.loadFixture(deployFixture);
       const readings = [
         reading(t0, { sequence: 1n, exportEndWh: 100n }),
-        reading(t0 + 1n, { sequence: 2n, exportStartWh: 100n, exportEndWh: 250n }),
         // Does not start where the previous reading ended.
-        reading(t0 + 2n, { sequence: 3n, exportStartWh: 240n, exportEndWh: 260n }),
+        reading(t0 + 1n, { sequence: 2n, exportStartWh: 90n, exportEndWh: 250n }),
       ];
       const signatures = await Promise.all(readings.map((r) => signReading(meter, r)));
-      await clock.to(clock.end(t0 + 2n));
+      await clock.to(clock.end(t0 + 1n));
 
       await expect(ledger.recordReadings(readings, signatures))
         .to.be.revertedWithCustomError(ledger, "DeliveryLedgerDiscontinuous")
-        .withArgs(meter.address, t0 + 2n, 0n, 250n);
-      for (const t of [t0, t0 + 1n, t0 + 2n]) {
+        .withArgs(meter.address, t0 + 1n, 0n, 100n);
+      for (const t of [t0, t0 + 1n]) {
         expect(await ledger.delivery(meter.address, t)).to.deep.equal([false, 0n, 0n, 0n]);
       }
       expect(await ledger.meterState(meter.address)).to.deep.equal([0n, 0n, 0n, 0n]);

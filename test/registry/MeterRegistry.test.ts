@@ -67,15 +67,20 @@ describe("MeterRegistry", function () {
     return { ...f, meter, deviceId, verdictTxId };
   }
 
-  /** Alice's meter, activated with verdict `verdictTxId` by the two lowest-addressed verifiers. */
+  /**
+   * Alice's meter, activated with verdict `verdictTxId` by the two lowest-addressed verifiers at
+   * `activatedAt`, a minute after the enrolment.
+   */
   async function activeFixture() {
     const f = await enrolledFixture();
+    const activatedAt = BigInt(await networkHelpers.time.latest()) + 60n;
+    await networkHelpers.time.setNextBlockTimestamp(activatedAt);
     await f.registry.activate(
       f.meter.address,
       f.verdictTxId,
       await f.attestBy([f.sorted[0], f.sorted[1]], f.meter.address, f.deviceId, f.verdictTxId),
     );
-    return f;
+    return { ...f, activatedAt };
   }
 
   describe("EIP-712 definitions", function () {
@@ -197,6 +202,7 @@ describe("MeterRegistry", function () {
       expect(await registry.meterInfo(meter.address)).to.deep.equal([alice.address, deviceId, false]);
       expect(await registry.ownerOf(meter.address)).to.equal(alice.address);
       expect(await registry.isActive(meter.address)).to.equal(false);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([0n, 0n]);
     });
 
     it("reports the zero owner and nothing else for a meter never enrolled", async function () {
@@ -208,6 +214,7 @@ describe("MeterRegistry", function () {
         false,
       ]);
       expect(await registry.ownerOf(meter.address)).to.equal(ethers.ZeroAddress);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([0n, 0n]);
     });
 
     it("refuses the zero meter address", async function () {
@@ -363,8 +370,9 @@ describe("MeterRegistry", function () {
       expect(await registry.verdictUsed(verdictTxId)).to.equal(false);
     });
 
-    it("refuses a meter that is already active", async function () {
-      const { registry, meter, deviceId, sorted, attestBy } = await networkHelpers.loadFixture(activeFixture);
+    it("refuses a meter that is already active, keeping its active period", async function () {
+      const { registry, meter, deviceId, sorted, attestBy, activatedAt } =
+        await networkHelpers.loadFixture(activeFixture);
       const newVerdict = ethers.id("verdict-alice-2");
       const signatures = await attestBy([sorted[0], sorted[1]], meter.address, deviceId, newVerdict);
 
@@ -372,6 +380,7 @@ describe("MeterRegistry", function () {
         .to.be.revertedWithCustomError(registry, "MeterRegistryAlreadyActive")
         .withArgs(meter.address);
       expect(await registry.verdictUsed(newVerdict)).to.equal(false);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([activatedAt, 0n]);
     });
 
     it("refuses a verdict that already activated another meter", async function () {
@@ -399,6 +408,7 @@ describe("MeterRegistry", function () {
         .withArgs(0n, 2n);
       expect(await registry.isActive(meter.address)).to.equal(false);
       expect(await registry.verdictUsed(verdictTxId)).to.equal(false);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([0n, 0n]);
     });
 
     it("refuses one verifier's signature counted twice", async function () {
@@ -556,13 +566,17 @@ describe("MeterRegistry", function () {
 
   describe("deactivate", function () {
     it("lets the owner deactivate their meter", async function () {
-      const { registry, alice, meter } = await networkHelpers.loadFixture(activeFixture);
+      const { registry, alice, meter, activatedAt } = await networkHelpers.loadFixture(activeFixture);
 
       await expect(registry.connect(alice).deactivate(meter.address))
         .to.emit(registry, "MeterDeactivated")
         .withArgs(meter.address, alice.address);
       expect(await registry.isActive(meter.address)).to.equal(false);
       expect(await registry.ownerOf(meter.address)).to.equal(alice.address);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([
+        activatedAt,
+        BigInt(await networkHelpers.time.latest()),
+      ]);
     });
 
     it("lets an admin deactivate any meter", async function () {
@@ -575,7 +589,7 @@ describe("MeterRegistry", function () {
     });
 
     it("refuses anyone else", async function () {
-      const { registry, eve, meter, sorted } = await networkHelpers.loadFixture(activeFixture);
+      const { registry, eve, meter, sorted, activatedAt } = await networkHelpers.loadFixture(activeFixture);
 
       await expect(registry.connect(eve).deactivate(meter.address))
         .to.be.revertedWithCustomError(registry, "MeterRegistryUnauthorized")
@@ -584,6 +598,7 @@ describe("MeterRegistry", function () {
         .to.be.revertedWithCustomError(registry, "MeterRegistryUnauthorized")
         .withArgs(sorted[0].address, meter.address);
       expect(await registry.isActive(meter.address)).to.equal(true);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([activatedAt, 0n]);
     });
 
     it("refuses the meter key itself, which is not the owner", async function () {
@@ -603,9 +618,11 @@ describe("MeterRegistry", function () {
         .withArgs(meter.address);
     });
 
-    it("refuses a meter already deactivated", async function () {
-      const { registry, alice, admin, meter } = await networkHelpers.loadFixture(activeFixture);
+    it("refuses a meter already deactivated, keeping when it was deactivated", async function () {
+      const { registry, alice, admin, meter, activatedAt } = await networkHelpers.loadFixture(activeFixture);
       await registry.connect(alice).deactivate(meter.address);
+      const deactivatedAt = BigInt(await networkHelpers.time.latest());
+      await networkHelpers.time.increase(30);
 
       await expect(registry.connect(alice).deactivate(meter.address))
         .to.be.revertedWithCustomError(registry, "MeterRegistryNotActive")
@@ -613,6 +630,7 @@ describe("MeterRegistry", function () {
       await expect(registry.connect(admin).deactivate(meter.address))
         .to.be.revertedWithCustomError(registry, "MeterRegistryNotActive")
         .withArgs(meter.address);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([activatedAt, deactivatedAt]);
     });
 
     it("refuses a stranger deactivating a meter never enrolled as unauthorised", async function () {
@@ -624,15 +642,17 @@ describe("MeterRegistry", function () {
     });
 
     it("requires a new verdict to reactivate the meter", async function () {
-      const { registry, alice, meter, deviceId, verdictTxId, sorted, attestBy } =
+      const { registry, alice, meter, deviceId, verdictTxId, sorted, attestBy, activatedAt } =
         await networkHelpers.loadFixture(activeFixture);
       await registry.connect(alice).deactivate(meter.address);
+      const deactivatedAt = BigInt(await networkHelpers.time.latest());
 
       const again = await attestBy([sorted[0], sorted[1]], meter.address, deviceId, verdictTxId);
       await expect(registry.activate(meter.address, verdictTxId, again))
         .to.be.revertedWithCustomError(registry, "MeterRegistryVerdictAlreadyUsed")
         .withArgs(verdictTxId);
       expect(await registry.isActive(meter.address)).to.equal(false);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([activatedAt, deactivatedAt]);
 
       const newVerdict = ethers.id("verdict-alice-2");
       await expect(
@@ -645,6 +665,56 @@ describe("MeterRegistry", function () {
         .to.emit(registry, "MeterActivated")
         .withArgs(meter.address, newVerdict, [sorted[1].address, sorted[2].address]);
       expect(await registry.isActive(meter.address)).to.equal(true);
+    });
+  });
+
+  describe("activePeriod", function () {
+    it("records the second of activation, with no deactivation", async function () {
+      const { registry, meter, deviceId, verdictTxId, sorted, attestBy } =
+        await networkHelpers.loadFixture(enrolledFixture);
+      const at = BigInt(await networkHelpers.time.latest()) + 100n;
+      await networkHelpers.time.setNextBlockTimestamp(at);
+
+      await registry.activate(
+        meter.address,
+        verdictTxId,
+        await attestBy([sorted[0], sorted[1]], meter.address, deviceId, verdictTxId),
+      );
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([at, 0n]);
+      expect(await registry.isActive(meter.address)).to.equal(true);
+    });
+
+    it("adds the second of deactivation, keeping the second of activation", async function () {
+      const { registry, admin, meter, activatedAt } = await networkHelpers.loadFixture(activeFixture);
+      const at = activatedAt + 3_600n;
+      await networkHelpers.time.setNextBlockTimestamp(at);
+
+      await registry.connect(admin).deactivate(meter.address);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([activatedAt, at]);
+      expect(await registry.isActive(meter.address)).to.equal(false);
+    });
+
+    it("starts a new period on reactivation, clearing the deactivation", async function () {
+      const { registry, alice, meter, deviceId, activatedAt, sorted, attestBy } =
+        await networkHelpers.loadFixture(activeFixture);
+      await networkHelpers.time.setNextBlockTimestamp(activatedAt + 3_600n);
+      await registry.connect(alice).deactivate(meter.address);
+      const newVerdict = ethers.id("verdict-alice-2");
+      const reactivatedAt = activatedAt + 7_200n;
+      await networkHelpers.time.setNextBlockTimestamp(reactivatedAt);
+
+      await registry.activate(
+        meter.address,
+        newVerdict,
+        await attestBy([sorted[0], sorted[1]], meter.address, deviceId, newVerdict),
+      );
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([reactivatedAt, 0n]);
+      expect(await registry.isActive(meter.address)).to.equal(true);
+
+      // A second deactivation closes the new period.
+      await networkHelpers.time.setNextBlockTimestamp(reactivatedAt + 60n);
+      await registry.connect(alice).deactivate(meter.address);
+      expect(await registry.activePeriod(meter.address)).to.deep.equal([reactivatedAt, reactivatedAt + 60n]);
     });
   });
 

@@ -1,0 +1,144 @@
+/**
+ * Fixtures and helpers for the forward and option markets: the GridMesh set with its delivery
+ * products, four funded parties with active meters, continuous meter readings and the
+ * arithmetic the contracts promise (margins rounded up, payments rounded down).
+ */
+import type { MeterReading } from "@gridmesh/contracts";
+import { type BaseWallet, ZeroHash } from "ethers";
+import type { NetworkConnection } from "hardhat/types/network";
+
+import {
+  INTERVAL_SECONDS,
+  SETTLEMENT_DELAY_SECONDS,
+  deployGridMesh,
+  intervalClock,
+  usd,
+} from "./gridmesh.js";
+
+/** Token base units per kWh. */
+export const PRICE = 150_000n;
+/** Wh per interval of the standard contract. */
+export const WH = 1000n;
+/** Intervals in the standard window. */
+export const WINDOW = 4n;
+export const FUNDS = usd(100n);
+
+/** SettlementMath.lockFor: what must be locked for `wh` at `pricePerKwh`, rounded up. */
+export const lockFor = (wh: bigint, pricePerKwh: bigint) => (wh * pricePerKwh + 999n) / 1000n;
+/** SettlementMath.value: what `wh` at `pricePerKwh` pays, rounded down. */
+export const valueOf = (wh: bigint, pricePerKwh: bigint) => (wh * pricePerKwh) / 1000n;
+
+export type PricingArgs = {
+  basePrice: bigint;
+  slope: bigint;
+  referenceValue: bigint;
+  floor: bigint;
+  cap: bigint;
+  indexId: string;
+};
+
+/** A fixed price: floor = cap = base, no index. */
+export const fixedPrice = (price: bigint): PricingArgs => ({
+  basePrice: price,
+  slope: 0n,
+  referenceValue: 0n,
+  floor: price,
+  cap: price,
+  indexId: ZeroHash,
+});
+
+/** The tuple form of a Pricing, as events and getters return it. */
+export const pricingTuple = (p: PricingArgs) => [
+  p.basePrice,
+  p.slope,
+  p.referenceValue,
+  p.floor,
+  p.cap,
+  p.indexId,
+];
+
+/** Schedule.status values. */
+export const Status = { None: 0n, Proposed: 1n, Active: 2n, Closed: 3n } as const;
+
+/**
+ * The whole GridMesh set with meters for alice, bob, carol and dave, each funded with FUNDS and
+ * every market approved, and `t0`, the first interval of a window whose gate is open for a while.
+ */
+export async function deployDelivery(connection: NetworkConnection) {
+  const { ethers, networkHelpers } = connection;
+  const clock = intervalClock(networkHelpers);
+  const g = await deployGridMesh(ethers);
+
+  const { forwards, options, oracle } = g;
+
+  const meters = {
+    alice: await g.activeMeter(g.alice),
+    bob: await g.activeMeter(g.bob),
+    carol: await g.activeMeter(g.carol),
+    dave: await g.activeMeter(g.dave),
+  };
+  for (const who of [g.alice, g.bob, g.carol, g.dave]) await g.fund(who, FUNDS);
+  const t0 = await clock.openInterval(5n);
+
+  /**
+   * Records `meter`'s reading for interval `t` with the given export and import, after zero
+   * readings for every interval between its last recorded one (or its first interval after
+   * activation) and `t` that can still be recorded, so that the readings are continuous; intervals
+   * past their readings deadline are skipped, as the ledger allows.
+   */
+  async function report(meter: BaseWallet, t: bigint, exportedWh: bigint, importedWh = 0n) {
+    const [lastInterval, lastSequence, importWh, exportWh] = await g.ledger.meterState(meter.address);
+    let next = lastInterval + 1n;
+    if (lastSequence === 0n) {
+      const [activeSince] = await g.registry.activePeriod(meter.address);
+      next = (activeSince + INTERVAL_SECONDS - 1n) / INTERVAL_SECONDS;
+    }
+    if (t < next) throw new Error(`interval ${t} is before ${meter.address}'s next reading ${next}`);
+    const now = BigInt(await networkHelpers.time.latest()) + 1n;
+    while (next < t && clock.end(next) + SETTLEMENT_DELAY_SECONDS < now) next++;
+    const readings: MeterReading[] = [];
+    let [sequence, imported, exported] = [lastSequence, importWh, exportWh];
+    for (let i = next; i <= t; i++) {
+      const [e, m] = i === t ? [exportedWh, importedWh] : [0n, 0n];
+      readings.push({
+        meter: meter.address as `0x${string}`,
+        interval: i,
+        sequence: ++sequence,
+        importStartWh: imported,
+        importEndWh: imported + m,
+        exportStartWh: exported,
+        exportEndWh: exported + e,
+        timestamp: clock.end(i),
+      });
+      imported += m;
+      exported += e;
+    }
+    const signatures = await Promise.all(readings.map((r) => g.signReading(meter, r)));
+    await g.ledger.connect(g.eve).recordReadings(readings, signatures);
+  }
+
+  /** Every account the tests use. */
+  const accounts = [g.admin, g.matcher, g.alice, g.bob, g.carol, g.dave, g.eve];
+
+  return { ...g, forwards, options, oracle, clock, meters, t0, report, accounts };
+}
+
+export type Delivery = Awaited<ReturnType<typeof deployDelivery>>;
+type Product = Delivery["forwards"] | Delivery["options"];
+
+/** What `product` still holds locked for schedules `ids`: each margin less what was paid out of it. */
+export async function unreleased(product: Product, ids: bigint[]) {
+  let locked = 0n;
+  for (const id of ids) {
+    const s = await product.getSchedule(id);
+    locked += s.sellerMargin - s.sellerMarginOut + s.buyerMargin - s.buyerMarginOut;
+  }
+  return locked;
+}
+
+/** The sum of every account's withdrawable balance in `product`. */
+export async function balances(d: Delivery, product: Product) {
+  let total = 0n;
+  for (const a of d.accounts) total += await product.balanceOf(a.address);
+  return total;
+}
