@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {console} from "hardhat/console.sol";
 import {DeliveryLedger} from "../readings/DeliveryLedger.sol";
 import {MeterReading} from "../readings/MeterReading.sol";
 import {MeterRegistry} from "../registry/MeterRegistry.sol";
@@ -33,6 +32,23 @@ contract EnergyMarketHandler is MarketFixture {
         uint64 exportWh;
     }
 
+    /// @dev Call summary: how far a random sequence got.
+    struct Calls {
+        uint256 offersPlaced;
+        uint256 bidsPlaced;
+        uint256 ordersCancelled;
+        uint256 clearingBatches;
+        uint256 fillsSubmitted;
+        uint256 readingsRecorded;
+        uint256 shortReadings;
+        uint256 batchesSettled;
+        uint256 fillsSettled;
+        uint256 shortfallFillsSettled;
+        uint256 ordersReleased;
+        uint256 withdrawals;
+        uint256 penaltyChanges;
+    }
+
     struct PendingBatch {
         uint64 interval;
         uint32 batch;
@@ -53,20 +69,7 @@ contract EnergyMarketHandler is MarketFixture {
     /// @dev The first interval the meters, activated at deployment, can report on.
     uint64 internal immutable _firstInterval;
 
-    // Call summary: how far the random sequences got.
-    uint256 public offersPlaced;
-    uint256 public bidsPlaced;
-    uint256 public ordersCancelled;
-    uint256 public clearingBatches;
-    uint256 public fillsSubmitted;
-    uint256 public readingsRecorded;
-    uint256 public shortReadings;
-    uint256 public batchesSettled;
-    uint256 public fillsSettled;
-    uint256 public shortfallFillsSettled;
-    uint256 public ordersReleased;
-    uint256 public withdrawals;
-    uint256 public penaltyChanges;
+    Calls internal _calls;
 
     constructor(TestDollar token_, MeterRegistry registry, DeliveryLedger ledger_, EnergyMarket market_) {
         token = token_;
@@ -104,7 +107,7 @@ contract EnergyMarketHandler is MarketFixture {
             orderId = market.placeOffer(_meters[i], interval, uint48(wh), uint96(minPrice));
         }
         _ordersOf[interval].push(orderId);
-        offersPlaced++;
+        _calls.offersPlaced++;
     }
 
     function placeBid(uint256 actorSeed, uint256 intervalSeed, uint256 wh, uint256 maxPrice) external {
@@ -121,7 +124,7 @@ contract EnergyMarketHandler is MarketFixture {
             orderId = market.placeBid(_meters[i], interval, uint48(wh), uint96(maxPrice));
         }
         _ordersOf[interval].push(orderId);
-        bidsPlaced++;
+        _calls.bidsPlaced++;
     }
 
     function cancelOrder(uint256 orderSeed) external {
@@ -132,7 +135,7 @@ contract EnergyMarketHandler is MarketFixture {
         if (o.closed || block.timestamp >= _startOf(o.interval) - GATE_CLOSURE_SECONDS) return;
         vm.prank(_viaAgent(orderSeed / (next - 1)) ? _agents[_actorIndex(o.owner)] : o.owner);
         market.cancelOrder(orderId);
-        ordersCancelled++;
+        _calls.ordersCancelled++;
     }
 
     /// @dev Moves time forward: a little, into the next clearing window, to just after the end of
@@ -159,72 +162,34 @@ contract EnergyMarketHandler is MarketFixture {
 
     /// @dev Submits a batch of the clearing of the interval whose clearing window is open (moving
     /// time into the window of the next interval with orders if none is): the first batch's price is
-    /// some open order's limit, and offers (by ascending id) are filled from
-    /// bids that accept the price, within both orders' remaining volume and `maxFillWh` per fill.
+    /// some open order's limit, and offers (by ascending id) are filled from bids that accept the
+    /// price, within both orders' remaining volume and `maxFillWh` per fill.
     function submitClearing(uint256 priceSeed, uint256 maxFillWh, bool isFinal) external {
-        uint64 interval = uint64(block.timestamp / INTERVAL_SECONDS + 1);
-        if (block.timestamp < _startOf(interval) - GATE_CLOSURE_SECONDS) {
-            // Before the window: move time through gate closure of the first interval with orders.
-            while (_ordersOf[interval].length == 0 && interval <= lastOrderInterval) interval++;
-            if (interval > lastOrderInterval) return;
-            vm.warp(_startOf(interval) - GATE_CLOSURE_SECONDS + (maxFillWh % GATE_CLOSURE_SECONDS));
-        }
+        uint64 interval = _clearingInterval(maxFillWh);
+        if (interval == 0) return;
         EnergyMarket.Clearing memory clearing = market.getClearing(interval);
-        if (clearing.finalized) return;
-        uint256[] storage ids = _ordersOf[interval];
-        uint256 n = ids.length;
-        if (n == 0) return;
+        if (clearing.finalized || _ordersOf[interval].length == 0) return;
+        (EnergyMarket.Order[] memory orders, uint256[] memory remaining) = _book(interval);
+        uint256 price = clearing.batches == 0 ? _somePrice(orders, remaining, priceSeed) : clearing.price;
+        if (price == 0) return;
+        EnergyMarket.Fill[] memory fills = _match(
+            interval,
+            orders,
+            remaining,
+            price,
+            _inRange(maxFillWh, 1, MAX_ORDER_WH)
+        );
+        if (fills.length == 0) return;
 
-        EnergyMarket.Order[] memory orders = new EnergyMarket.Order[](n);
-        uint256[] memory remaining = new uint256[](n);
-        for (uint256 k = 0; k < n; k++) {
-            orders[k] = market.getOrder(ids[k]);
-            remaining[k] = orders[k].closed ? 0 : orders[k].maxWh - orders[k].filledWh;
-        }
-        uint256 price = clearing.price;
-        if (clearing.batches == 0) {
-            for (uint256 j = 0; j < n && price == 0; j++) {
-                uint256 k = ((priceSeed % n) + j) % n;
-                if (remaining[k] != 0) price = orders[k].limitPrice;
-            }
-            if (price == 0) return;
-        }
-
-        maxFillWh = _inRange(maxFillWh, 1, MAX_ORDER_WH);
-        EnergyMarket.Fill[] memory fills = new EnergyMarket.Fill[](MAX_FILLS);
-        uint256 count = 0;
-        for (uint256 a = 0; a < n && count < MAX_FILLS; a++) {
-            if (orders[a].side != EnergyMarket.Side.Offer || orders[a].limitPrice > price) continue;
-            for (uint256 b = 0; b < n && count < MAX_FILLS && remaining[a] != 0; b++) {
-                if (
-                    orders[b].side != EnergyMarket.Side.Bid ||
-                    orders[b].limitPrice < price ||
-                    remaining[b] == 0 ||
-                    orders[b].owner == orders[a].owner
-                ) continue;
-                uint256 wh = _min(_min(remaining[a], remaining[b]), maxFillWh);
-                fills[count++] = EnergyMarket.Fill(uint64(ids[a]), uint64(ids[b]), uint48(wh));
-                remaining[a] -= wh;
-                remaining[b] -= wh;
-            }
-        }
-        if (count == 0) return;
-
-        EnergyMarket.Fill[] memory batchFills = new EnergyMarket.Fill[](count);
-        for (uint256 k = 0; k < count; k++) batchFills[k] = fills[k];
-        market.submitClearing(interval, uint96(price), batchFills, isFinal);
-
-        uint32 batch = clearing.batches;
-        for (uint256 k = 0; k < count; k++) _fills[interval][batch].push(batchFills[k]);
-        _pending.push(PendingBatch(interval, batch));
-        clearingBatches++;
-        fillsSubmitted += count;
+        market.submitClearing(interval, uint96(price), fills, isFinal);
+        for (uint256 k = 0; k < fills.length; k++) _fills[interval][clearing.batches].push(fills[k]);
+        _pending.push(PendingBatch(interval, clearing.batches));
+        _calls.clearingBatches++;
+        _calls.fillsSubmitted += fills.length;
     }
 
-    /// @dev Records a meter's signed readings up to an ended interval (a recent one, or one with a
-    /// batch waiting), continuing its registers. The ledger takes readings in interval order and lets
-    /// a meter skip intervals only once the first skipped one's deadline has passed, so this either
-    /// skips straight to the target or catches up interval by interval. Each export equals, exceeds
+    /// @dev Records a meter's signed readings, in interval order and continuing its registers, up
+    /// to an ended interval (a recent one, or one with a batch waiting). Each export equals, exceeds
     /// or falls short of the interval's obligation, or is zero.
     function recordReading(uint256 actorSeed, uint256 intervalSeed, uint256 mode, uint256 amount) external {
         uint256 i = actorSeed % ACTOR_COUNT;
@@ -239,7 +204,7 @@ contract EnergyMarketHandler is MarketFixture {
         }
         if (count == 1) ledger.recordReading(readings[0], signatures[0]);
         else ledger.recordReadings(readings, signatures);
-        readingsRecorded += count;
+        _calls.readingsRecorded += count;
     }
 
     /// @dev Settles a submitted batch with its fills as submitted: moves time to the end of its
@@ -268,7 +233,7 @@ contract EnergyMarketHandler is MarketFixture {
         for (uint256 j = 0; j < count; j++) releasable[j] = ids[j];
         vm.prank(_actors[callerSeed % ACTOR_COUNT]);
         market.releaseUnfilled(releasable);
-        ordersReleased += count;
+        _calls.ordersReleased += count;
     }
 
     function withdraw(uint256 actorSeed, uint256 toSeed, uint256 amount) external {
@@ -278,13 +243,13 @@ contract EnergyMarketHandler is MarketFixture {
         amount = _inRange(amount, 1, available);
         vm.prank(actor);
         market.withdraw(_actors[toSeed % ACTOR_COUNT], amount);
-        withdrawals++;
+        _calls.withdrawals++;
     }
 
     /// @dev Changes the collateral new offers post; odd values exercise rounding.
     function setPenaltyPerKwh(uint256 penalty) external {
         market.setPenaltyPerKwh(uint64(_inRange(penalty, 0, 200_000)));
-        penaltyChanges++;
+        _calls.penaltyChanges++;
     }
 
     /// @dev Ends the story: past every deadline, settles every batch, releases every unfilled
@@ -299,18 +264,22 @@ contract EnergyMarketHandler is MarketFixture {
             uint256[] memory ids = new uint256[](1);
             ids[0] = orderId;
             market.releaseUnfilled(ids);
-            ordersReleased++;
+            _calls.ordersReleased++;
         }
         for (uint256 i = 0; i < ACTOR_COUNT; i++) {
             uint256 available = market.balanceOf(_actors[i]);
             if (available == 0) continue;
             vm.prank(_actors[i]);
             market.withdraw(_actors[i], available);
-            withdrawals++;
+            _calls.withdrawals++;
         }
     }
 
     // ---------------------------------------------------------------- views
+
+    function calls() external view returns (Calls memory) {
+        return _calls;
+    }
 
     function actors() external view returns (address[] memory) {
         return _actors;
@@ -349,13 +318,13 @@ contract EnergyMarketHandler is MarketFixture {
                 market.getOrder(fills[j].offerId).meter,
                 p.interval
             );
-            if (exported < obligation) shortfallFillsSettled++;
+            if (exported < obligation) _calls.shortfallFillsSettled++;
         }
         market.settleBatch(p.interval, p.batch, fills);
         _pending[k] = _pending[_pending.length - 1];
         _pending.pop();
-        batchesSettled++;
-        fillsSettled += fills.length;
+        _calls.batchesSettled++;
+        _calls.fillsSettled += fills.length;
     }
 
     function _releasable(uint256 orderId) internal view returns (bool) {
@@ -367,27 +336,94 @@ contract EnergyMarketHandler is MarketFixture {
         return uint256(interval) * INTERVAL_SECONDS;
     }
 
-    /// @dev The intervals meter i reports on next: up to a target (a recent ended interval or one
-    /// with a batch waiting, if its deadline has not passed), from the target itself when it may
-    /// skip there (the meter's next interval is past its deadline), else from its next interval.
+    /// @dev The interval whose clearing window is open; if none is, the next interval with orders,
+    /// after moving time into its window; zero if there is none.
+    function _clearingInterval(uint256 seed) internal returns (uint64 interval) {
+        interval = uint64(block.timestamp / INTERVAL_SECONDS + 1);
+        if (block.timestamp >= _startOf(interval) - GATE_CLOSURE_SECONDS) return interval;
+        while (_ordersOf[interval].length == 0 && interval <= lastOrderInterval) interval++;
+        if (interval > lastOrderInterval) return 0;
+        vm.warp(_startOf(interval) - GATE_CLOSURE_SECONDS + (seed % GATE_CLOSURE_SECONDS));
+    }
+
+    /// @dev The orders of `interval`, in id order, and the volume each still has open.
+    function _book(
+        uint64 interval
+    ) internal view returns (EnergyMarket.Order[] memory orders, uint256[] memory remaining) {
+        uint256[] storage ids = _ordersOf[interval];
+        orders = new EnergyMarket.Order[](ids.length);
+        remaining = new uint256[](ids.length);
+        for (uint256 k = 0; k < ids.length; k++) {
+            orders[k] = market.getOrder(ids[k]);
+            remaining[k] = orders[k].closed ? 0 : orders[k].maxWh - orders[k].filledWh;
+        }
+    }
+
+    /// @dev The limit price of an open order picked by `seed` (zero if none is open).
+    function _somePrice(
+        EnergyMarket.Order[] memory orders,
+        uint256[] memory remaining,
+        uint256 seed
+    ) internal pure returns (uint256 price) {
+        for (uint256 j = 0; j < orders.length && price == 0; j++) {
+            uint256 k = ((seed % orders.length) + j) % orders.length;
+            if (remaining[k] != 0) price = orders[k].limitPrice;
+        }
+    }
+
+    /// @dev Fills, sorted by offer id, of offers accepting `price` from bids accepting it, never
+    /// between one owner's orders, each within both orders' remaining volume and `maxFillWh`.
+    function _match(
+        uint64 interval,
+        EnergyMarket.Order[] memory orders,
+        uint256[] memory remaining,
+        uint256 price,
+        uint256 maxFillWh
+    ) internal view returns (EnergyMarket.Fill[] memory fills) {
+        uint256[] storage ids = _ordersOf[interval];
+        fills = new EnergyMarket.Fill[](MAX_FILLS);
+        uint256 count = 0;
+        for (uint256 a = 0; a < orders.length && count < MAX_FILLS; a++) {
+            if (orders[a].side != EnergyMarket.Side.Offer || orders[a].limitPrice > price) continue;
+            for (uint256 b = 0; b < orders.length && count < MAX_FILLS && remaining[a] != 0; b++) {
+                if (
+                    orders[b].side != EnergyMarket.Side.Bid ||
+                    orders[b].limitPrice < price ||
+                    remaining[b] == 0 ||
+                    orders[b].owner == orders[a].owner
+                ) continue;
+                uint256 wh = _min(_min(remaining[a], remaining[b]), maxFillWh);
+                fills[count++] = EnergyMarket.Fill(uint64(ids[a]), uint64(ids[b]), uint48(wh));
+                remaining[a] -= wh;
+                remaining[b] -= wh;
+            }
+        }
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            mstore(fills, count)
+        }
+    }
+
+    /// @dev The intervals meter i reports on next, in order: from its next one, skipping only
+    /// intervals whose readings deadline has passed (they count as no delivery), up to a target (a
+    /// recent ended interval, or one with a batch waiting).
     function _readingRange(
         uint256 i,
         uint256 intervalSeed
     ) internal view returns (uint64 from, uint64 count) {
         MeterTrack storage m = _track[_meters[i]];
         uint64 current = uint64(block.timestamp / INTERVAL_SECONDS);
-        uint64 next = m.sequence == 0 ? _firstInterval : m.lastInterval + 1;
-        if (next >= current) return (0, 0);
+        // The first interval whose deadline, SETTLEMENT_DELAY_SECONDS after its end, is still ahead.
+        uint64 firstLive = uint64((block.timestamp - SETTLEMENT_DELAY_SECONDS) / INTERVAL_SECONDS);
+        from = m.sequence == 0 ? _firstInterval : m.lastInterval + 1;
+        if (from < firstLive) from = firstLive;
+        if (from >= current) return (0, 0);
         uint64 target = current - 1 - uint64(intervalSeed % 2);
         if (intervalSeed % 4 >= 2 && _pending.length != 0) {
             target = _pending[(intervalSeed / 4) % _pending.length].interval;
         }
-        if (target < next) target = next;
+        if (target < from) target = from;
         if (target >= current) target = current - 1;
-        // Readings are refused after their deadline; the last ended interval's is still ahead.
-        if (block.timestamp > _startOf(target + 1) + SETTLEMENT_DELAY_SECONDS) target = current - 1;
-        from = target;
-        if (target > next && block.timestamp < _startOf(next + 1) + SETTLEMENT_DELAY_SECONDS) from = next;
         count = target - from + 1;
         if (count > MAX_READINGS) count = MAX_READINGS;
     }
@@ -418,7 +454,7 @@ contract EnergyMarketHandler is MarketFixture {
         m.sequence = reading.sequence;
         m.importWh = reading.importEndWh;
         m.exportWh = reading.exportEndWh;
-        if (exported < obligation) shortReadings++;
+        if (exported < obligation) _calls.shortReadings++;
     }
 
     /// @dev Every other seed has the actor's delegate act for it.
@@ -494,8 +530,8 @@ contract EnergyMarketInvariantTest is MarketFixture {
         targets[0] = FuzzSelector(address(handler), selectors);
     }
 
-    /// forge-config: default.invariant.runs = 24
-    /// forge-config: default.invariant.depth = 120
+    /// forge-config: default.invariant.runs = 64
+    /// forge-config: default.invariant.depth = 200
     /// forge-config: default.invariant.fail-on-revert = true
     function invariant_marketHoldsBalancesAndOpenDeposits() public view {
         uint256 owed = 0;
@@ -509,8 +545,8 @@ contract EnergyMarketInvariantTest is MarketFixture {
         assertEq(token.balanceOf(address(market)), owed, "market tokens == balances + unreleased deposits");
     }
 
-    /// forge-config: default.invariant.runs = 24
-    /// forge-config: default.invariant.depth = 120
+    /// forge-config: default.invariant.runs = 64
+    /// forge-config: default.invariant.depth = 200
     /// forge-config: default.invariant.fail-on-revert = true
     function invariant_ordersWithinTheirLimits() public view {
         uint256 next = market.nextOrderId();
@@ -523,8 +559,8 @@ contract EnergyMarketInvariantTest is MarketFixture {
         }
     }
 
-    /// forge-config: default.invariant.runs = 24
-    /// forge-config: default.invariant.depth = 120
+    /// forge-config: default.invariant.runs = 64
+    /// forge-config: default.invariant.depth = 200
     /// forge-config: default.invariant.fail-on-revert = true
     function invariant_tokensConserved() public view {
         uint256 held = token.balanceOf(address(market));
@@ -533,8 +569,8 @@ contract EnergyMarketInvariantTest is MarketFixture {
         assertEq(held, token.totalSupply(), "actors + market hold the whole supply");
     }
 
-    /// forge-config: default.invariant.runs = 24
-    /// forge-config: default.invariant.depth = 120
+    /// forge-config: default.invariant.runs = 64
+    /// forge-config: default.invariant.depth = 200
     /// forge-config: default.invariant.fail-on-revert = true
     function invariant_reputationCountsEverySettledOrder() public view {
         // Every order that traded counts once when its last fill settles (it then closes); an offer
@@ -563,30 +599,6 @@ contract EnergyMarketInvariantTest is MarketFixture {
     /// @dev After every run: when everything is settled, released and withdrawn, every order is
     /// closed and the market holds no token at all.
     function afterInvariant() public {
-        console.log(
-            "TMPSUMMARY offers/bids/cancel",
-            handler.offersPlaced(),
-            handler.bidsPlaced(),
-            handler.ordersCancelled()
-        );
-        console.log(
-            "TMPSUMMARY clear/fills/readings",
-            handler.clearingBatches(),
-            handler.fillsSubmitted(),
-            handler.readingsRecorded()
-        );
-        console.log(
-            "TMPSUMMARY short/settled/fillsSettled",
-            handler.shortReadings(),
-            handler.batchesSettled(),
-            handler.fillsSettled()
-        );
-        console.log(
-            "TMPSUMMARY shortfallFills/released/withdrawals",
-            handler.shortfallFillsSettled(),
-            handler.ordersReleased(),
-            handler.withdrawals()
-        );
         handler.settleAndWithdrawEverything();
         uint256 next = market.nextOrderId();
         for (uint256 orderId = 1; orderId < next; orderId++) {
@@ -618,7 +630,7 @@ contract EnergyMarketInvariantTest is MarketFixture {
         // Clearing window of t; price from order 2 (0.15): fills 1→3 2500, 1→4 500, 2→4 1500.
         handler.warp(3, 0);
         handler.submitClearing(1, 20_000, true);
-        assertEq(handler.fillsSubmitted(), 3, "three fills");
+        assertEq(handler.calls().fillsSubmitted, 3, "three fills");
         assertEq(market.getOrder(4).filledWh, 2_000, "bid 4 filled");
 
         // After t: actor 0 delivers all 3000 Wh, actor 1 only 750 of its 1500.
@@ -630,14 +642,14 @@ contract EnergyMarketInvariantTest is MarketFixture {
         assertTrue(market.getOrder(5).closed, "unfilled bid 5 released");
         handler.withdraw(0, 0, type(uint256).max);
 
-        assertEq(handler.clearingBatches(), 1, "clearings");
-        assertEq(handler.batchesSettled(), 1, "batches settled");
-        assertEq(handler.fillsSettled(), 3, "fills settled");
-        assertEq(handler.shortfallFillsSettled(), 1, "shortfall fills settled");
-        assertEq(handler.shortReadings(), 1, "short readings");
-        assertEq(handler.ordersCancelled(), 1, "cancels");
-        assertEq(handler.ordersReleased(), 1, "releases");
-        assertEq(handler.withdrawals(), 1, "withdrawals");
+        assertEq(handler.calls().clearingBatches, 1, "clearings");
+        assertEq(handler.calls().batchesSettled, 1, "batches settled");
+        assertEq(handler.calls().fillsSettled, 3, "fills settled");
+        assertEq(handler.calls().shortfallFillsSettled, 1, "shortfall fills settled");
+        assertEq(handler.calls().shortReadings, 1, "short readings");
+        assertEq(handler.calls().ordersCancelled, 1, "cancels");
+        assertEq(handler.calls().ordersReleased, 1, "releases");
+        assertEq(handler.calls().withdrawals, 1, "withdrawals");
         (, , uint64 shortfalls) = reputation.recordOf(actors[1]);
         assertEq(shortfalls, 1, "actor 1 fell short once");
         // Actor 1 delivered half of 1500 Wh: paid 750 Wh at 0.15, penalised 750 Wh at 0.05.

@@ -11,8 +11,9 @@ import {ReentrantToken} from "../testing/ReentrantToken.sol";
 import {EnergyMarket} from "./EnergyMarket.sol";
 import {Reputation} from "./Reputation.sol";
 
-/// @dev The market with a payment token that calls back into it from inside its transfers.
-contract EnergyMarketReentrancyTest is MarketFixture {
+/// @dev Alice (seller) and Bob (buyer), each with an active meter, and the market contract set
+/// with a payment token that can call back into the market from inside its transfers.
+abstract contract EnergyMarketTestBase is MarketFixture {
     uint256 internal constant START = 1_750_000_000;
     uint256 internal constant ALICE_METER_KEY = 0xA11CE;
     uint256 internal constant BOB_METER_KEY = 0xB0B;
@@ -53,6 +54,77 @@ contract EnergyMarketReentrancyTest is MarketFixture {
         interval = uint64((START + GATE_CLOSURE_SECONDS + 60) / INTERVAL_SECONDS + 1);
     }
 
+    // ---------------------------------------------------------------- helpers
+
+    function _assertRefusedReentry() internal view {
+        assertTrue(token.reentered(), "the token called back");
+        assertTrue(!token.reentrySucceeded(), "the reentrant call was refused");
+        assertEq(
+            keccak256(token.reentryResult()),
+            keccak256(abi.encodeWithSelector(ReentrancyGuard.ReentrancyGuardReentrantCall.selector)),
+            "refused with ReentrancyGuardReentrantCall"
+        );
+    }
+
+    function _bobBidCancelled() internal returns (uint256 escrow) {
+        return _bobBidCancelledFor(interval);
+    }
+
+    /// @dev Bob places and cancels a bid, leaving its escrow as his withdrawable balance.
+    function _bobBidCancelledFor(uint64 bidInterval) internal returns (uint256 escrow) {
+        vm.prank(BOB);
+        uint256 bidId = market.placeBid(bobMeter, bidInterval, BID_WH, BID_PRICE);
+        vm.prank(BOB);
+        market.cancelOrder(bidId);
+        escrow = _lock(BID_WH, BID_PRICE);
+        assertEq(market.balanceOf(BOB), escrow, "escrow credited back");
+    }
+
+    /// @dev Alice's offer and Bob's bid cleared at CLEARING_PRICE for BID_WH, the interval over and
+    /// Alice's meter reading `exportedWh` recorded: batch 0 is ready to settle.
+    function _clearedAndDelivered(uint48 exportedWh) internal returns (EnergyMarket.Fill[] memory fills) {
+        fills = _cleared(interval);
+        vm.warp((uint256(interval) + 1) * INTERVAL_SECONDS + 1);
+        _recordAliceReading(interval, 1, exportedWh);
+    }
+
+    /// @dev Alice's offer and Bob's bid for `t`, cleared at CLEARING_PRICE for BID_WH in batch 0.
+    function _cleared(uint64 t) internal returns (EnergyMarket.Fill[] memory fills) {
+        vm.prank(ALICE);
+        uint256 offerId = market.placeOffer(aliceMeter, t, OFFER_WH, OFFER_PRICE);
+        vm.prank(BOB);
+        uint256 bidId = market.placeBid(bobMeter, t, BID_WH, BID_PRICE);
+
+        vm.warp(uint256(t) * INTERVAL_SECONDS - GATE_CLOSURE_SECONDS);
+        fills = new EnergyMarket.Fill[](1);
+        fills[0] = EnergyMarket.Fill(uint64(offerId), uint64(bidId), BID_WH);
+        vm.prank(MATCHER);
+        market.submitClearing(t, CLEARING_PRICE, fills, true);
+    }
+
+    /// @dev Records Alice's meter's signed reading for `t`, exporting `exportedWh` (its registers
+    /// stand at sequence × 10 kWh).
+    function _recordAliceReading(uint64 t, uint64 sequence, uint48 exportedWh) internal {
+        MeterReading memory reading = MeterReading({
+            meter: aliceMeter,
+            interval: t,
+            sequence: sequence,
+            importStartWh: 0,
+            importEndWh: 0,
+            exportStartWh: sequence * 10_000,
+            exportEndWh: sequence * 10_000 + uint64(exportedWh),
+            timestamp: uint64(block.timestamp)
+        });
+        ledger.recordReading(reading, _signReading(ledger, ALICE_METER_KEY, reading));
+    }
+
+    function _lock(uint256 wh, uint256 price) internal pure returns (uint256) {
+        return (wh * price + 999) / 1000;
+    }
+}
+
+/// @dev The market with a payment token that calls back into it from inside its transfers.
+contract EnergyMarketReentrancyTest is EnergyMarketTestBase {
     function test_withdraw_reentrantWithdrawIsRefused() public {
         uint256 escrow = _bobBidCancelled();
         token.arm(address(market), abi.encodeCall(market.withdraw, (BOB, escrow)), false);
@@ -152,62 +224,48 @@ contract EnergyMarketReentrancyTest is MarketFixture {
         market.releaseUnfilled(ids);
         assertEq(market.balanceOf(ALICE), _lock(OFFER_WH, PENALTY_PER_KWH), "released once afterwards");
     }
+}
 
-    // ---------------------------------------------------------------- helpers
+/// @dev Settlement against readings the DeliveryLedger may or may not accept.
+contract EnergyMarketReadingsTest is EnergyMarketTestBase {
+    /// @dev DeliveryLedger promises that until a skipped interval's deadline nobody, such as a relay
+    /// replaying a later reading early, can make that interval unrecordable. Here Alice's meter
+    /// lost its reading for the interval before t; once that one's deadline has passed, a relay
+    /// records her (genuine) reading for t + 2 before her reading for t, whose deadline is still
+    /// 15 minutes away, arrives.
+    function test_settleBatch_laterReadingCannotVoidAnUnexpiredOne() public {
+        uint64 t = interval + 1;
+        EnergyMarket.Fill[] memory fills = _cleared(t);
+        vm.warp(_endOf(interval) + SETTLEMENT_DELAY_SECONDS);
 
-    function _assertRefusedReentry() internal view {
-        assertTrue(token.reentered(), "the token called back");
-        assertTrue(!token.reentrySucceeded(), "the reentrant call was refused");
-        assertEq(
-            keccak256(token.reentryResult()),
-            keccak256(abi.encodeWithSelector(ReentrancyGuard.ReentrancyGuardReentrantCall.selector)),
-            "refused with ReentrancyGuardReentrantCall"
-        );
-    }
-
-    function _bobBidCancelled() internal returns (uint256 escrow) {
-        return _bobBidCancelledFor(interval);
-    }
-
-    /// @dev Bob places and cancels a bid, leaving its escrow as his withdrawable balance.
-    function _bobBidCancelledFor(uint64 bidInterval) internal returns (uint256 escrow) {
-        vm.prank(BOB);
-        uint256 bidId = market.placeBid(bobMeter, bidInterval, BID_WH, BID_PRICE);
-        vm.prank(BOB);
-        market.cancelOrder(bidId);
-        escrow = _lock(BID_WH, BID_PRICE);
-        assertEq(market.balanceOf(BOB), escrow, "escrow credited back");
-    }
-
-    /// @dev Alice's offer and Bob's bid cleared at CLEARING_PRICE for BID_WH, the interval over and
-    /// Alice's meter reading `exportedWh` recorded: batch 0 is ready to settle.
-    function _clearedAndDelivered(uint48 exportedWh) internal returns (EnergyMarket.Fill[] memory fills) {
-        vm.prank(ALICE);
-        uint256 offerId = market.placeOffer(aliceMeter, interval, OFFER_WH, OFFER_PRICE);
-        vm.prank(BOB);
-        uint256 bidId = market.placeBid(bobMeter, interval, BID_WH, BID_PRICE);
-
-        vm.warp(uint256(interval) * INTERVAL_SECONDS - GATE_CLOSURE_SECONDS);
-        fills = new EnergyMarket.Fill[](1);
-        fills[0] = EnergyMarket.Fill(uint64(offerId), uint64(bidId), BID_WH);
-        vm.prank(MATCHER);
-        market.submitClearing(interval, CLEARING_PRICE, fills, true);
-
-        vm.warp((uint256(interval) + 1) * INTERVAL_SECONDS + 1);
-        MeterReading memory reading = MeterReading({
+        // The relay's attempt may be refused or not: either way, Alice's reading for t must count.
+        MeterReading memory later = MeterReading({
             meter: aliceMeter,
-            interval: interval,
-            sequence: 1,
+            interval: t + 2,
+            sequence: 4,
             importStartWh: 0,
             importEndWh: 0,
-            exportStartWh: 10_000,
-            exportEndWh: 10_000 + uint64(exportedWh),
+            exportStartWh: 40_000,
+            exportEndWh: 40_000,
             timestamp: uint64(block.timestamp)
         });
-        ledger.recordReading(reading, _signReading(ledger, ALICE_METER_KEY, reading));
+        bytes memory laterSignature = _signReading(ledger, ALICE_METER_KEY, later);
+        bool relayed;
+        try ledger.recordReading(later, laterSignature) {
+            relayed = true;
+        } catch {
+            relayed = false;
+        }
+        assertTrue(block.timestamp < _endOf(t) + SETTLEMENT_DELAY_SECONDS, "t's deadline is still ahead");
+        // Fails today: the relayed reading was accepted (relayed == true) and made t unrecordable.
+        _recordAliceReading(t, 2, BID_WH);
+
+        market.settleBatch(t, 0, fills);
+        uint256 paid = (uint256(BID_WH) * CLEARING_PRICE) / 1000;
+        assertEq(market.balanceOf(ALICE), paid + _lock(OFFER_WH, PENALTY_PER_KWH), "alice paid in full");
     }
 
-    function _lock(uint256 wh, uint256 price) internal pure returns (uint256) {
-        return (wh * price + 999) / 1000;
+    function _endOf(uint64 t) internal pure returns (uint256) {
+        return (uint256(t) + 1) * INTERVAL_SECONDS;
     }
 }

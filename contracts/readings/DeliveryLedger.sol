@@ -17,9 +17,9 @@ import {MeterReading, MeterReadingHash} from "./MeterReading.sol";
 /// so one kWh exported is never counted as delivered twice.
 ///
 /// Readings are taken in interval order. A meter may skip intervals (its agent was offline and
-/// lost them), but only once the first skipped interval's settlement deadline has passed: until
-/// then nobody — a relay replaying a later reading early, say — can make an interval
-/// unrecordable and so have it settled as no delivery.
+/// lost them), but only once every skipped interval's settlement deadline has passed: until then
+/// nobody — a relay replaying a later reading early, say — can make an interval unrecordable and
+/// so have it settled as no delivery.
 contract DeliveryLedger is AccessControl, EIP712 {
     using MeterReadingHash for MeterReading;
 
@@ -120,7 +120,7 @@ contract DeliveryLedger is AccessControl, EIP712 {
     /// chain's clock; registers do not decrease; the interval is later than the meter's last recorded
     /// one (or, for its first reading, the first one starting after its activation), with a higher
     /// sequence number; a reading for the interval right after the last one starts exactly where that
-    /// one ended; skipping intervals is allowed only after the first skipped one's deadline, and
+    /// one ended; skipping intervals is allowed only after the last skipped one's deadline, and
     /// registers must not have gone backwards across the gap. Emits {ReadingRecorded} for each.
     function recordReadings(MeterReading[] calldata readings, bytes[] calldata signatures) external {
         if (readings.length != signatures.length) {
@@ -203,8 +203,11 @@ contract DeliveryLedger is AccessControl, EIP712 {
             next = s.lastInterval + 1;
         }
         if (r.interval > next) {
-            uint256 deadline = (uint256(next) + 1) * intervalSeconds + settlementDelaySeconds;
-            if (block.timestamp < deadline) revert DeliveryLedgerGapNotFinal(r.meter, next, deadline);
+            // Every skipped interval must be past its deadline, the last one included; otherwise a
+            // relay could void the still-recordable ones by recording a later reading first.
+            uint256 deadline = uint256(r.interval) * intervalSeconds + settlementDelaySeconds;
+            if (block.timestamp < deadline)
+                revert DeliveryLedgerGapNotFinal(r.meter, r.interval - 1, deadline);
         }
         if (s.lastSequence != 0) {
             if (r.interval == next) {

@@ -4,10 +4,10 @@ pragma solidity ^0.8.24;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 /// @notice A malicious payment token for reentrancy tests: once armed, its next transfer or
-/// transferFrom calls `target` with `callData` from inside the token call, records whether that
+/// transferFrom calls `victim` with `callData` from inside the token call, records whether that
 /// reentrant call succeeded and what it returned, and optionally bubbles its revert.
 contract ReentrantToken is ERC20 {
-    address public target;
+    address public victim;
     bytes public callData;
     bool public bubbleRevert;
     bool public armed;
@@ -22,10 +22,10 @@ contract ReentrantToken is ERC20 {
         _mint(to, amount);
     }
 
-    /// @notice Makes the next transfer call `target_` with `callData_`; a refused call reverts the
+    /// @notice Makes the next transfer call `victim_` with `callData_`; a refused call reverts the
     /// transfer too when `bubbleRevert_`, and is only recorded otherwise.
-    function arm(address target_, bytes calldata callData_, bool bubbleRevert_) external {
-        target = target_;
+    function arm(address victim_, bytes calldata callData_, bool bubbleRevert_) external {
+        victim = victim_;
         callData = callData_;
         bubbleRevert = bubbleRevert_;
         armed = true;
@@ -40,7 +40,7 @@ contract ReentrantToken is ERC20 {
         armed = false;
         reentered = true;
         // solhint-disable-next-line avoid-low-level-calls
-        (bool ok, bytes memory result) = target.call(callData);
+        (bool ok, bytes memory result) = victim.call(callData);
         reentrySucceeded = ok;
         reentryResult = result;
         if (!ok && bubbleRevert) {

@@ -2,7 +2,6 @@
  * A small order book for market tests: two sellers and two buyers around one interval, with
  * fills that clear it at 0.15 per kWh.
  */
-import type { MeterReading } from "@gridmesh/contracts";
 import type { BaseWallet } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
@@ -42,24 +41,13 @@ export async function withBook(connection: NetworkConnection) {
   return { ...g, meters, t, ids, fills, price: 150_000n };
 }
 
-/** Records `meter`'s signed reading for interval `t` with the given export and import. */
+/** Records `meter`'s reading for interval `t` (after zero readings for the intervals before it). */
 export async function submitReading(
-  clock: ReturnType<typeof intervalClock>,
   g: Awaited<ReturnType<typeof withBook>>,
   meter: BaseWallet,
   t: bigint,
   exportedWh: bigint,
   importedWh = 0n,
 ) {
-  const reading: MeterReading = {
-    meter: meter.address as `0x${string}`,
-    interval: t,
-    sequence: 1n,
-    importStartWh: 10_000n,
-    importEndWh: 10_000n + importedWh,
-    exportStartWh: 50_000n,
-    exportEndWh: 50_000n + exportedWh,
-    timestamp: clock.end(t),
-  };
-  await g.ledger.recordReading(reading, await g.signReading(meter, reading));
+  await g.report(meter, t, exportedWh, importedWh);
 }

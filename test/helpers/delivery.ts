@@ -1,19 +1,11 @@
 /**
  * Fixtures and helpers for the forward and option markets: the GridMesh set with its delivery
- * products, four funded parties with active meters, continuous meter readings and the
- * arithmetic the contracts promise (margins rounded up, payments rounded down).
+ * products, four funded parties with active meters, and the arithmetic the contracts promise (margins rounded up, payments rounded down).
  */
-import type { MeterReading } from "@gridmesh/contracts";
-import { type BaseWallet, ZeroHash } from "ethers";
+import { ZeroHash } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import {
-  INTERVAL_SECONDS,
-  SETTLEMENT_DELAY_SECONDS,
-  deployGridMesh,
-  intervalClock,
-  usd,
-} from "./gridmesh.js";
+import { deployGridMesh, intervalClock, usd } from "./gridmesh.js";
 
 /** Token base units per kWh. */
 export const PRICE = 150_000n;
@@ -80,47 +72,10 @@ export async function deployDelivery(connection: NetworkConnection) {
   for (const who of [g.alice, g.bob, g.carol, g.dave]) await g.fund(who, FUNDS);
   const t0 = await clock.openInterval(5n);
 
-  /**
-   * Records `meter`'s reading for interval `t` with the given export and import, after zero
-   * readings for every interval between its last recorded one (or its first interval after
-   * activation) and `t` that can still be recorded, so that the readings are continuous; intervals
-   * past their readings deadline are skipped, as the ledger allows.
-   */
-  async function report(meter: BaseWallet, t: bigint, exportedWh: bigint, importedWh = 0n) {
-    const [lastInterval, lastSequence, importWh, exportWh] = await g.ledger.meterState(meter.address);
-    let next = lastInterval + 1n;
-    if (lastSequence === 0n) {
-      const [activeSince] = await g.registry.activePeriod(meter.address);
-      next = (activeSince + INTERVAL_SECONDS - 1n) / INTERVAL_SECONDS;
-    }
-    if (t < next) throw new Error(`interval ${t} is before ${meter.address}'s next reading ${next}`);
-    const now = BigInt(await networkHelpers.time.latest()) + 1n;
-    while (next < t && clock.end(next) + SETTLEMENT_DELAY_SECONDS < now) next++;
-    const readings: MeterReading[] = [];
-    let [sequence, imported, exported] = [lastSequence, importWh, exportWh];
-    for (let i = next; i <= t; i++) {
-      const [e, m] = i === t ? [exportedWh, importedWh] : [0n, 0n];
-      readings.push({
-        meter: meter.address as `0x${string}`,
-        interval: i,
-        sequence: ++sequence,
-        importStartWh: imported,
-        importEndWh: imported + m,
-        exportStartWh: exported,
-        exportEndWh: exported + e,
-        timestamp: clock.end(i),
-      });
-      imported += m;
-      exported += e;
-    }
-    const signatures = await Promise.all(readings.map((r) => g.signReading(meter, r)));
-    await g.ledger.connect(g.eve).recordReadings(readings, signatures);
-  }
-
   /** Every account the tests use. */
   const accounts = [g.admin, g.matcher, g.alice, g.bob, g.carol, g.dave, g.eve];
 
-  return { ...g, forwards, options, oracle, clock, meters, t0, report, accounts };
+  return { ...g, forwards, options, oracle, clock, meters, t0, accounts };
 }
 
 export type Delivery = Awaited<ReturnType<typeof deployDelivery>>;

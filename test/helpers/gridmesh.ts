@@ -4,12 +4,12 @@
  * with the shared EIP-712 definitions from @gridmesh/contracts.
  */
 import {
+  type MeterReading,
   deliveryLedgerDomain,
   meterAttestationTypes,
   meterEnrollmentTypes,
   meterReadingTypes,
   meterRegistryDomain,
-  type MeterReading,
 } from "@gridmesh/contracts";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { type BaseWallet, type Signer, type TypedDataField, Wallet, id } from "ethers";
@@ -137,6 +137,43 @@ export async function deployGridMesh(ethers: Ethers) {
     return meter.signTypedData(ledgerDomain, fields(meterReadingTypes), reading);
   }
 
+  /**
+   * Records `meter`'s reading for interval `t` with the given export and import, after zero
+   * readings for every interval between its last recorded one (or its first interval after
+   * activation) and `t` that can still be recorded, so that the readings are continuous; intervals
+   * past their readings deadline are skipped, as the ledger allows.
+   */
+  async function report(meter: BaseWallet, t: bigint, exportedWh: bigint, importedWh = 0n) {
+    const [lastInterval, lastSequence, importWh, exportWh] = await ledger.meterState(meter.address);
+    let next = lastInterval + 1n;
+    if (lastSequence === 0n) {
+      const [activeSince] = await registry.activePeriod(meter.address);
+      next = (activeSince + INTERVAL_SECONDS - 1n) / INTERVAL_SECONDS;
+    }
+    if (t < next) throw new Error(`interval ${t} is before ${meter.address}'s next reading ${next}`);
+    const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 1n;
+    while (next < t && (next + 1n) * INTERVAL_SECONDS + SETTLEMENT_DELAY_SECONDS <= now) next++;
+    const readings: MeterReading[] = [];
+    let [sequence, imported, exported] = [lastSequence, importWh, exportWh];
+    for (let i = next; i <= t; i++) {
+      const [e, m] = i === t ? [exportedWh, importedWh] : [0n, 0n];
+      readings.push({
+        meter: meter.address as `0x${string}`,
+        interval: i,
+        sequence: ++sequence,
+        importStartWh: imported,
+        importEndWh: imported + m,
+        exportStartWh: exported,
+        exportEndWh: exported + e,
+        timestamp: (i + 1n) * INTERVAL_SECONDS,
+      });
+      imported += m;
+      exported += e;
+    }
+    const signatures = await Promise.all(readings.map((r) => signReading(meter, r)));
+    await ledger.connect(eve).recordReadings(readings, signatures);
+  }
+
   /** Gives `account` `amount` tokens from the faucet and approves every market for all of them. */
   async function fund(account: Account, amount: bigint) {
     await token.connect(account).claim(amount);
@@ -169,6 +206,7 @@ export async function deployGridMesh(ethers: Ethers) {
     attest,
     activeMeter,
     signReading,
+    report,
     fund,
   };
 }

@@ -596,16 +596,17 @@ describe("DeliveryLedger", function () {
       expect(await ledger.delivery(meter.address, t0)).to.deep.equal([true, 100n, 0n, 0n]);
     });
 
-    it("refuses an older interval after a newer one", async function () {
+    it("leaves a skipped interval unrecordable only because its deadline has passed", async function () {
       const { ledger, clock, meter, t0, deadline, reading, record } =
         await networkHelpers.loadFixture(deployFixture);
-      // Once t0's deadline has passed, the first reading may skip it (and t0 + 1, still open).
-      await clock.to(deadline(t0));
+      // Once the deadline of t0 + 1, the last interval skipped, has passed, t0 + 2 may come first.
+      await clock.to(deadline(t0 + 1n));
       await record(reading(t0 + 2n, { sequence: 5n, exportStartWh: 100n, exportEndWh: 150n }));
 
+      // An older reading can no longer be out of order while it is on time: it is simply late.
       await expect(record(reading(t0 + 1n, { sequence: 6n, exportStartWh: 0n, exportEndWh: 100n })))
-        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerReadingOutOfOrder")
-        .withArgs(meter.address, t0 + 1n, t0 + 2n);
+        .to.be.revertedWithCustomError(ledger, "DeliveryLedgerReadingTooLate")
+        .withArgs(meter.address, t0 + 1n, deadline(t0 + 1n));
       expect(await ledger.delivery(meter.address, t0 + 1n)).to.deep.equal([false, 0n, 0n, 0n]);
       expect(await ledger.meterState(meter.address)).to.deep.equal([t0 + 2n, 5n, 0n, 150n]);
     });
@@ -822,8 +823,8 @@ describe("DeliveryLedger", function () {
       const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
       await clock.to(clock.end(t0));
       await record(reading(t0, { importEndWh: 10n, exportEndWh: 500n }));
-      // Past the deadline of t0 + 1, the first interval skipped.
-      await clock.to(clock.end(t0 + 4n));
+      // Past the deadline of t0 + 3, the last interval skipped (and before t0 + 4's own).
+      await clock.to(clock.end(t0 + 3n) + SETTLEMENT_DELAY_SECONDS);
 
       await expect(
         record(
@@ -848,8 +849,8 @@ describe("DeliveryLedger", function () {
       const { ledger, clock, meter, t0, reading, record } = await networkHelpers.loadFixture(deployFixture);
       await clock.to(clock.end(t0));
       await record(reading(t0, { importEndWh: 10n, exportEndWh: 500n }));
-      // Past the deadline of t0 + 1, the first interval skipped.
-      await clock.to(clock.end(t0 + 4n));
+      // Past the deadline of t0 + 3, the last interval skipped (and before t0 + 4's own).
+      await clock.to(clock.end(t0 + 3n) + SETTLEMENT_DELAY_SECONDS);
 
       await expect(
         record(
