@@ -4,7 +4,6 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
-import {IMeterRegistry} from "../interfaces/IMeterRegistry.sol";
 import {Reputation} from "../market/Reputation.sol";
 import {IndexOracle} from "../oracle/IndexOracle.sol";
 import {DeliveryLedger} from "../readings/DeliveryLedger.sol";
@@ -34,8 +33,6 @@ contract ForwardMarket is ScheduledDelivery {
 
     error ForwardMarketInvalidTerms(uint64 firstInterval, uint64 lastInterval, uint48 whPerInterval);
     error ForwardMarketTooLate(uint64 firstInterval, uint256 gateClosure);
-    error ForwardMarketNotMeterOwner(address account, address meter);
-    error ForwardMarketMeterInactive(address meter);
     error ForwardMarketNotProposed(uint256 id);
     error ForwardMarketNotCounterparty(uint256 id, address account, address counterparty);
     error ForwardMarketSelfAccept(uint256 id);
@@ -53,8 +50,6 @@ contract ForwardMarket is ScheduledDelivery {
     );
     event ForwardAccepted(uint256 indexed id, address indexed acceptor, address meter, uint128 margin);
     event ForwardCancelled(uint256 indexed id);
-
-    IMeterRegistry public immutable registry;
 
     /// @dev Who may accept each proposal; zero for anyone.
     mapping(uint256 id => address counterparty) private _counterparties;
@@ -74,9 +69,7 @@ contract ForwardMarket is ScheduledDelivery {
         Reputation reputation_,
         uint64 gateClosureSeconds_,
         uint64 penaltyPerKwh_
-    ) ScheduledDelivery(admin, token_, ledger_, oracle_, reputation_, gateClosureSeconds_, penaltyPerKwh_) {
-        registry = ledger_.registry();
-    }
+    ) ScheduledDelivery(admin, token_, ledger_, oracle_, reputation_, gateClosureSeconds_, penaltyPerKwh_) {}
 
     /// @notice Proposes a forward. The caller is the seller when `proposerSells`, the buyer
     /// otherwise, with `meter` its meter; `counterparty` may be zero to let anyone accept.
@@ -180,10 +173,5 @@ contract ForwardMarket is ScheduledDelivery {
     function _requireBeforeWindow(uint64 firstInterval) private view {
         uint256 closesAt = _gateClosure(firstInterval);
         if (block.timestamp >= closesAt) revert ForwardMarketTooLate(firstInterval, closesAt);
-    }
-
-    function _requireOwnMeter(address meter) private view {
-        if (registry.ownerOf(meter) != msg.sender) revert ForwardMarketNotMeterOwner(msg.sender, meter);
-        if (!registry.isActive(meter)) revert ForwardMarketMeterInactive(meter);
     }
 }

@@ -4,7 +4,6 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
-import {IMeterRegistry} from "../interfaces/IMeterRegistry.sol";
 import {Reputation} from "../market/Reputation.sol";
 import {IndexOracle} from "../oracle/IndexOracle.sol";
 import {DeliveryLedger} from "../readings/DeliveryLedger.sol";
@@ -49,8 +48,6 @@ contract OptionMarket is ScheduledDelivery {
         uint96 strike
     );
     error OptionMarketInvalidDeadline(uint64 exerciseDeadline, uint256 firstGateClosure);
-    error OptionMarketNotMeterOwner(address account, address meter);
-    error OptionMarketMeterInactive(address meter);
     error OptionMarketNotOpen(uint256 id);
     error OptionMarketAlreadySold(uint256 id, address holder);
     error OptionMarketNotSold(uint256 id);
@@ -73,8 +70,6 @@ contract OptionMarket is ScheduledDelivery {
     event OptionExpired(uint256 indexed id, bool sold);
     event OptionCancelled(uint256 indexed id);
 
-    IMeterRegistry public immutable registry;
-
     mapping(uint256 id => Option) private _options;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE: sets the penalty, pauses.
@@ -92,9 +87,7 @@ contract OptionMarket is ScheduledDelivery {
         Reputation reputation_,
         uint64 gateClosureSeconds_,
         uint64 penaltyPerKwh_
-    ) ScheduledDelivery(admin, token_, ledger_, oracle_, reputation_, gateClosureSeconds_, penaltyPerKwh_) {
-        registry = ledger_.registry();
-    }
+    ) ScheduledDelivery(admin, token_, ledger_, oracle_, reputation_, gateClosureSeconds_, penaltyPerKwh_) {}
 
     /// @notice Writes an option on the caller's `meter`, locking the penalty collateral on its volume.
     /// @dev Requirements: not paused; caller owns `meter`, which is active; 1 ≤ window ≤
@@ -203,10 +196,5 @@ contract OptionMarket is ScheduledDelivery {
     function _openOption(uint256 id) private view returns (Schedule storage s) {
         s = _schedules[id];
         if (s.status != Status.Proposed) revert OptionMarketNotOpen(id);
-    }
-
-    function _requireOwnMeter(address meter) private view {
-        if (registry.ownerOf(meter) != msg.sender) revert OptionMarketNotMeterOwner(msg.sender, meter);
-        if (!registry.isActive(meter)) revert OptionMarketMeterInactive(meter);
     }
 }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
+import {MarketAdmin} from "../market/MarketAdmin.sol";
 import {SettlementMath} from "../market/SettlementMath.sol";
 import {Reputation} from "../market/Reputation.sol";
+import {IMeterRegistry} from "../interfaces/IMeterRegistry.sol";
 import {IndexOracle} from "../oracle/IndexOracle.sol";
 import {PullPayments} from "../payments/PullPayments.sol";
 import {DeliveryLedger} from "../readings/DeliveryLedger.sol";
@@ -24,7 +24,7 @@ import {Pricing, PricingMath} from "./Pricing.sol";
 /// value, for a formula price) is in, or at the readings deadline without them: a missing reading
 /// is no delivery, an index value not posted by the deadline the base price. When every interval is settled, what is
 /// left of both margins is released and the outcome recorded in the reputation.
-abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
+abstract contract ScheduledDelivery is MarketAdmin, PullPayments {
     using PricingMath for Pricing;
 
     enum Status {
@@ -61,6 +61,8 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
     uint8 private constant SETTLED = 2;
 
     error ScheduledDeliveryZeroAddress();
+    error ScheduledDeliveryNotMeterOwner(address account, address meter);
+    error ScheduledDeliveryMeterInactive(address meter);
     error ScheduledDeliveryNotActive(uint256 id);
     error ScheduledDeliveryOutsideWindow(uint256 id, uint64 interval);
     error ScheduledDeliveryAlreadyCommitted(uint256 id, uint64 interval);
@@ -83,6 +85,7 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
     event ScheduleCompleted(uint256 indexed id, uint256 sellerReleased, uint256 buyerReleased);
 
     DeliveryLedger public immutable ledger;
+    IMeterRegistry public immutable registry;
     IndexOracle public immutable oracle;
     Reputation public immutable reputation;
     uint64 public immutable intervalSeconds;
@@ -90,11 +93,8 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
     uint64 public immutable settlementDelaySeconds;
 
     uint256 private _nextId = 1;
-    uint64 private _penaltyPerKwh;
     mapping(uint256 id => Schedule) internal _schedules;
     mapping(uint256 id => mapping(uint64 interval => uint8 state)) private _intervalState;
-
-    event PenaltyChanged(uint64 penaltyPerKwh);
 
     constructor(
         address admin,
@@ -104,22 +104,20 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
         Reputation reputation_,
         uint64 gateClosureSeconds_,
         uint64 penaltyPerKwh_
-    ) PullPayments(token_) {
+    ) MarketAdmin(admin, penaltyPerKwh_) PullPayments(token_) {
         if (
             admin == address(0) ||
             address(ledger_) == address(0) ||
             address(oracle_) == address(0) ||
             address(reputation_) == address(0)
         ) revert ScheduledDeliveryZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         ledger = ledger_;
+        registry = ledger_.registry();
         oracle = oracle_;
         reputation = reputation_;
         intervalSeconds = ledger_.intervalSeconds();
         settlementDelaySeconds = ledger_.settlementDelaySeconds();
         gateClosureSeconds = gateClosureSeconds_;
-        _penaltyPerKwh = penaltyPerKwh_;
-        emit PenaltyChanged(penaltyPerKwh_);
     }
 
     /// @notice Records interval `interval`'s obligation of each active schedule in `ids` in the ledger.
@@ -164,25 +162,6 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
         if (s.settledIntervals == s.lastInterval - s.firstInterval + 1) _complete(id, s);
     }
 
-    /// @notice Sets the penalty per kWh that new schedules collateralise; existing ones keep theirs.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE. Emits {PenaltyChanged}.
-    function setPenaltyPerKwh(uint64 penaltyPerKwh_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _penaltyPerKwh = penaltyPerKwh_;
-        emit PenaltyChanged(penaltyPerKwh_);
-    }
-
-    /// @notice Stops new contracts, commitments and settlements (withdrawals continue).
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE. Emits {Paused}.
-    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _pause();
-    }
-
-    /// @notice Resumes after {pause}.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE. Emits {Unpaused}.
-    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _unpause();
-    }
-
     /// @notice Schedule `id` as stored.
     function getSchedule(uint256 id) external view returns (Schedule memory) {
         return _schedules[id];
@@ -191,11 +170,6 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
     /// @notice Interval `interval` of schedule `id`: 0 untouched, 1 committed, 2 settled.
     function intervalState(uint256 id, uint64 interval) external view returns (uint8) {
         return _intervalState[id][interval];
-    }
-
-    /// @notice The penalty per kWh new schedules collateralise.
-    function penaltyPerKwh() external view returns (uint64) {
-        return _penaltyPerKwh;
     }
 
     /// @notice The id the next schedule will get; ids start at 1.
@@ -215,7 +189,7 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
         s.firstInterval = firstInterval;
         s.lastInterval = lastInterval;
         s.whPerInterval = whPerInterval;
-        s.penaltyPerKwh = _penaltyPerKwh;
+        s.penaltyPerKwh = penaltyPerKwh();
         s.pricing = pricing;
     }
 
@@ -246,6 +220,12 @@ abstract contract ScheduledDelivery is AccessControl, Pausable, PullPayments {
         emit ScheduleCompleted(id, sellerReleased, buyerReleased);
         _credit(s.seller, sellerReleased);
         _credit(s.buyer, buyerReleased);
+    }
+
+    /// @dev Parties commit their own meters only, and only active ones.
+    function _requireOwnMeter(address meter) internal view {
+        if (registry.ownerOf(meter) != msg.sender) revert ScheduledDeliveryNotMeterOwner(msg.sender, meter);
+        if (!registry.isActive(meter)) revert ScheduledDeliveryMeterInactive(meter);
     }
 
     function _activeSchedule(uint256 id) internal view returns (Schedule storage s) {

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IMeterRegistry} from "../interfaces/IMeterRegistry.sol";
 import {PullPayments} from "../payments/PullPayments.sol";
 import {DeliveryLedger} from "../readings/DeliveryLedger.sol";
+import {MarketAdmin} from "./MarketAdmin.sol";
 import {MarketDelegation} from "./MarketDelegation.sol";
 import {Reputation} from "./Reputation.sol";
 import {SettlementMath} from "./SettlementMath.sol";
@@ -30,7 +29,7 @@ import {SettlementMath} from "./SettlementMath.sol";
 /// clearing batches are accepted between gate closure and the start; settlement opens at its end
 /// once the sellers' readings are in, and `settlementDelaySeconds` after the end without them
 /// (missing readings then count as zero delivery).
-contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation {
+contract EnergyMarket is MarketAdmin, PullPayments, MarketDelegation {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -166,7 +165,6 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
     event BatchSettled(uint64 indexed interval, uint32 indexed batch);
     /// @notice What was left of an order's deposit went to its owner's balance; the order is closed.
     event OrderReleased(uint256 indexed orderId, address indexed owner, uint256 amount);
-    event PenaltyChanged(uint64 penaltyPerKwh);
 
     /// @dev A settled batch's hash is replaced by this, which no keccak256 output is in practice.
     bytes32 private constant SETTLED = bytes32(uint256(1));
@@ -178,7 +176,6 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
     uint64 public immutable gateClosureSeconds;
     uint64 public immutable settlementDelaySeconds;
 
-    uint64 private _penaltyPerKwh;
     uint256 private _nextOrderId = 1;
     mapping(uint256 orderId => Order) private _orders;
     mapping(uint64 interval => Clearing) private _clearings;
@@ -197,22 +194,19 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
         Reputation reputation_,
         uint64 gateClosureSeconds_,
         uint64 penaltyPerKwh_
-    ) PullPayments(token_) {
+    ) MarketAdmin(admin, penaltyPerKwh_) PullPayments(token_) {
         if (admin == address(0) || address(ledger_) == address(0) || address(reputation_) == address(0))
             revert EnergyMarketZeroAddress();
         uint64 intervalSeconds_ = ledger_.intervalSeconds();
         if (gateClosureSeconds_ >= intervalSeconds_) {
             revert EnergyMarketInvalidTiming(intervalSeconds_, gateClosureSeconds_);
         }
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         ledger = ledger_;
         registry = ledger_.registry();
         reputation = reputation_;
         intervalSeconds = intervalSeconds_;
         gateClosureSeconds = gateClosureSeconds_;
         settlementDelaySeconds = ledger_.settlementDelaySeconds();
-        _penaltyPerKwh = penaltyPerKwh_;
-        emit PenaltyChanged(penaltyPerKwh_);
     }
 
     // ---------------------------------------------------------------- orders
@@ -408,25 +402,6 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
 
     // ------------------------------------------------------------------ admin
 
-    /// @notice Sets the penalty per kWh that new offers collateralise; existing offers keep theirs.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE. Emits {PenaltyChanged}.
-    function setPenaltyPerKwh(uint64 penaltyPerKwh_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _penaltyPerKwh = penaltyPerKwh_;
-        emit PenaltyChanged(penaltyPerKwh_);
-    }
-
-    /// @notice Stops orders, clearings and settlements (withdrawals and releases continue).
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE. Emits {Paused}.
-    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _pause();
-    }
-
-    /// @notice Resumes after {pause}.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE. Emits {Unpaused}.
-    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _unpause();
-    }
-
     // ------------------------------------------------------------------ views
 
     /// @notice An order as stored.
@@ -442,11 +417,6 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
     /// @notice The stored hash of a clearing batch's fills (bytes32(1) once settled).
     function batchHash(uint64 interval, uint256 batch) external view returns (bytes32) {
         return _batches[interval][batch];
-    }
-
-    /// @notice The penalty per kWh new offers collateralise.
-    function penaltyPerKwh() external view returns (uint64) {
-        return _penaltyPerKwh;
     }
 
     /// @notice The id the next order will get; ids start at 1.
@@ -468,7 +438,7 @@ contract EnergyMarket is AccessControl, Pausable, PullPayments, MarketDelegation
         uint48 maxWh,
         uint96 minPricePerKwh
     ) private returns (uint256 orderId) {
-        uint64 penalty = _penaltyPerKwh;
+        uint64 penalty = penaltyPerKwh();
         uint128 collateral = SettlementMath.lockFor(maxWh, penalty).toUint128();
         orderId = _place(owner, Side.Offer, meter, interval, maxWh, minPricePerKwh, penalty, collateral);
         emit OfferPlaced(orderId, owner, interval, meter, maxWh, minPricePerKwh, penalty, collateral);

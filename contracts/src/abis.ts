@@ -5759,17 +5759,6 @@ export const forwardMarketAbi = [
   {
     inputs: [
       {
-        internalType: "address",
-        name: "meter",
-        type: "address",
-      },
-    ],
-    name: "ForwardMarketMeterInactive",
-    type: "error",
-  },
-  {
-    inputs: [
-      {
         internalType: "uint256",
         name: "id",
         type: "uint256",
@@ -5786,22 +5775,6 @@ export const forwardMarketAbi = [
       },
     ],
     name: "ForwardMarketNotCounterparty",
-    type: "error",
-  },
-  {
-    inputs: [
-      {
-        internalType: "address",
-        name: "account",
-        type: "address",
-      },
-      {
-        internalType: "address",
-        name: "meter",
-        type: "address",
-      },
-    ],
-    name: "ForwardMarketNotMeterOwner",
     type: "error",
   },
   {
@@ -5998,12 +5971,39 @@ export const forwardMarketAbi = [
   {
     inputs: [
       {
+        internalType: "address",
+        name: "meter",
+        type: "address",
+      },
+    ],
+    name: "ScheduledDeliveryMeterInactive",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
         internalType: "uint256",
         name: "id",
         type: "uint256",
       },
     ],
     name: "ScheduledDeliveryNotActive",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+      {
+        internalType: "address",
+        name: "meter",
+        type: "address",
+      },
+    ],
+    name: "ScheduledDeliveryNotMeterOwner",
     type: "error",
   },
   {
@@ -7289,17 +7289,6 @@ export const optionMarketAbi = [
   {
     inputs: [
       {
-        internalType: "address",
-        name: "meter",
-        type: "address",
-      },
-    ],
-    name: "OptionMarketMeterInactive",
-    type: "error",
-  },
-  {
-    inputs: [
-      {
         internalType: "uint256",
         name: "id",
         type: "uint256",
@@ -7327,22 +7316,6 @@ export const optionMarketAbi = [
       },
     ],
     name: "OptionMarketNotHolder",
-    type: "error",
-  },
-  {
-    inputs: [
-      {
-        internalType: "address",
-        name: "account",
-        type: "address",
-      },
-      {
-        internalType: "address",
-        name: "meter",
-        type: "address",
-      },
-    ],
-    name: "OptionMarketNotMeterOwner",
     type: "error",
   },
   {
@@ -7513,12 +7486,39 @@ export const optionMarketAbi = [
   {
     inputs: [
       {
+        internalType: "address",
+        name: "meter",
+        type: "address",
+      },
+    ],
+    name: "ScheduledDeliveryMeterInactive",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
         internalType: "uint256",
         name: "id",
         type: "uint256",
       },
     ],
     name: "ScheduledDeliveryNotActive",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+      {
+        internalType: "address",
+        name: "meter",
+        type: "address",
+      },
+    ],
+    name: "ScheduledDeliveryNotMeterOwner",
     type: "error",
   },
   {

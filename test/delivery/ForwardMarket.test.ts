@@ -260,19 +260,19 @@ describe("ForwardMarket", function () {
       const d = await networkHelpers.loadFixture(deployed);
       const terms = standardTerms(d);
       await expect(d.forwards.connect(d.bob).propose(terms, true, d.meters.alice.address, ZeroAddress))
-        .to.be.revertedWithCustomError(d.forwards, "ForwardMarketNotMeterOwner")
+        .to.be.revertedWithCustomError(d.forwards, "ScheduledDeliveryNotMeterOwner")
         .withArgs(d.bob.address, d.meters.alice.address);
       const stranger = Wallet.createRandom().address;
       await expect(d.forwards.connect(d.bob).propose(terms, false, stranger, ZeroAddress))
-        .to.be.revertedWithCustomError(d.forwards, "ForwardMarketNotMeterOwner")
+        .to.be.revertedWithCustomError(d.forwards, "ScheduledDeliveryNotMeterOwner")
         .withArgs(d.bob.address, stranger);
       const { meter: pending } = await d.enrollMeter(d.bob);
       await expect(d.forwards.connect(d.bob).propose(terms, false, pending.address, ZeroAddress))
-        .to.be.revertedWithCustomError(d.forwards, "ForwardMarketMeterInactive")
+        .to.be.revertedWithCustomError(d.forwards, "ScheduledDeliveryMeterInactive")
         .withArgs(pending.address);
       await d.registry.connect(d.alice).deactivate(d.meters.alice.address);
       await expect(d.forwards.connect(d.alice).propose(terms, true, d.meters.alice.address, ZeroAddress))
-        .to.be.revertedWithCustomError(d.forwards, "ForwardMarketMeterInactive")
+        .to.be.revertedWithCustomError(d.forwards, "ScheduledDeliveryMeterInactive")
         .withArgs(d.meters.alice.address);
       expect(await d.forwards.nextId()).to.equal(1n);
     });
@@ -363,11 +363,11 @@ describe("ForwardMarket", function () {
     it("refuses an acceptor's meter it does not own or that is inactive", async function () {
       const d = await networkHelpers.loadFixture(proposed);
       await expect(d.forwards.connect(d.bob).accept(d.id, d.meters.carol.address))
-        .to.be.revertedWithCustomError(d.forwards, "ForwardMarketNotMeterOwner")
+        .to.be.revertedWithCustomError(d.forwards, "ScheduledDeliveryNotMeterOwner")
         .withArgs(d.bob.address, d.meters.carol.address);
       await d.registry.connect(d.bob).deactivate(d.meters.bob.address);
       await expect(d.forwards.connect(d.bob).accept(d.id, d.meters.bob.address))
-        .to.be.revertedWithCustomError(d.forwards, "ForwardMarketMeterInactive")
+        .to.be.revertedWithCustomError(d.forwards, "ScheduledDeliveryMeterInactive")
         .withArgs(d.meters.bob.address);
       expect((await d.forwards.getSchedule(d.id)).status).to.equal(Status.Proposed);
       expect(await d.token.balanceOf(await d.forwards.getAddress())).to.equal(SELLER_MARGIN);

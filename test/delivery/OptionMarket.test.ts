@@ -199,15 +199,15 @@ describe("OptionMarket", function () {
       const d = await networkHelpers.loadFixture(deployed);
       const terms = standardTerms(d);
       await expect(d.options.connect(d.bob).write(terms, d.meters.alice.address))
-        .to.be.revertedWithCustomError(d.options, "OptionMarketNotMeterOwner")
+        .to.be.revertedWithCustomError(d.options, "ScheduledDeliveryNotMeterOwner")
         .withArgs(d.bob.address, d.meters.alice.address);
       const { meter: pending } = await d.enrollMeter(d.bob);
       await expect(d.options.connect(d.bob).write(terms, pending.address))
-        .to.be.revertedWithCustomError(d.options, "OptionMarketMeterInactive")
+        .to.be.revertedWithCustomError(d.options, "ScheduledDeliveryMeterInactive")
         .withArgs(pending.address);
       await d.registry.connect(d.alice).deactivate(d.meters.alice.address);
       await expect(d.options.connect(d.alice).write(terms, d.meters.alice.address))
-        .to.be.revertedWithCustomError(d.options, "OptionMarketMeterInactive")
+        .to.be.revertedWithCustomError(d.options, "ScheduledDeliveryMeterInactive")
         .withArgs(d.meters.alice.address);
       expect(await d.options.nextId()).to.equal(1n);
     });
@@ -324,11 +324,11 @@ describe("OptionMarket", function () {
     it("refuses a meter the holder does not own or an inactive one", async function () {
       const d = await networkHelpers.loadFixture(bought);
       await expect(d.options.connect(d.bob).exercise(d.id, d.meters.alice.address))
-        .to.be.revertedWithCustomError(d.options, "OptionMarketNotMeterOwner")
+        .to.be.revertedWithCustomError(d.options, "ScheduledDeliveryNotMeterOwner")
         .withArgs(d.bob.address, d.meters.alice.address);
       await d.registry.connect(d.bob).deactivate(d.meters.bob.address);
       await expect(d.options.connect(d.bob).exercise(d.id, d.meters.bob.address))
-        .to.be.revertedWithCustomError(d.options, "OptionMarketMeterInactive")
+        .to.be.revertedWithCustomError(d.options, "ScheduledDeliveryMeterInactive")
         .withArgs(d.meters.bob.address);
       expect((await d.options.getSchedule(d.id)).status).to.equal(Status.Proposed);
     });
