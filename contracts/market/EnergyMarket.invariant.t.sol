@@ -7,6 +7,7 @@ import {MeterRegistry} from "../registry/MeterRegistry.sol";
 import {MarketFixture} from "../testing/MarketFixture.sol";
 import {TestDollar} from "../token/TestDollar.sol";
 import {EnergyMarket} from "./EnergyMarket.sol";
+import {OrderBook} from "./OrderBook.sol";
 import {Reputation} from "./Reputation.sol";
 
 /// @dev Drives the real contract set through whole trading rounds: four actors, each owning one
@@ -131,7 +132,7 @@ contract EnergyMarketHandler is MarketFixture {
         uint256 next = market.nextOrderId();
         if (next == 1) return;
         uint256 orderId = 1 + (orderSeed % (next - 1));
-        EnergyMarket.Order memory o = market.getOrder(orderId);
+        OrderBook.Order memory o = market.getOrder(orderId);
         if (o.closed || block.timestamp >= _startOf(o.interval) - GATE_CLOSURE_SECONDS) return;
         vm.prank(_viaAgent(orderSeed / (next - 1)) ? _agents[_actorIndex(o.owner)] : o.owner);
         market.cancelOrder(orderId);
@@ -169,7 +170,7 @@ contract EnergyMarketHandler is MarketFixture {
         if (interval == 0) return;
         EnergyMarket.Clearing memory clearing = market.getClearing(interval);
         if (clearing.finalized || _ordersOf[interval].length == 0) return;
-        (EnergyMarket.Order[] memory orders, uint256[] memory remaining) = _book(interval);
+        (OrderBook.Order[] memory orders, uint256[] memory remaining) = _book(interval);
         uint256 price = clearing.batches == 0 ? _somePrice(orders, remaining, priceSeed) : clearing.price;
         if (price == 0) return;
         EnergyMarket.Fill[] memory fills = _match(
@@ -328,7 +329,7 @@ contract EnergyMarketHandler is MarketFixture {
     }
 
     function _releasable(uint256 orderId) internal view returns (bool) {
-        EnergyMarket.Order memory o = market.getOrder(orderId);
+        OrderBook.Order memory o = market.getOrder(orderId);
         return !o.closed && o.filledWh == 0 && block.timestamp >= _startOf(o.interval);
     }
 
@@ -349,9 +350,9 @@ contract EnergyMarketHandler is MarketFixture {
     /// @dev The orders of `interval`, in id order, and the volume each still has open.
     function _book(
         uint64 interval
-    ) internal view returns (EnergyMarket.Order[] memory orders, uint256[] memory remaining) {
+    ) internal view returns (OrderBook.Order[] memory orders, uint256[] memory remaining) {
         uint256[] storage ids = _ordersOf[interval];
-        orders = new EnergyMarket.Order[](ids.length);
+        orders = new OrderBook.Order[](ids.length);
         remaining = new uint256[](ids.length);
         for (uint256 k = 0; k < ids.length; k++) {
             orders[k] = market.getOrder(ids[k]);
@@ -361,7 +362,7 @@ contract EnergyMarketHandler is MarketFixture {
 
     /// @dev The limit price of an open order picked by `seed` (zero if none is open).
     function _somePrice(
-        EnergyMarket.Order[] memory orders,
+        OrderBook.Order[] memory orders,
         uint256[] memory remaining,
         uint256 seed
     ) internal pure returns (uint256 price) {
@@ -375,7 +376,7 @@ contract EnergyMarketHandler is MarketFixture {
     /// between one owner's orders, each within both orders' remaining volume and `maxFillWh`.
     function _match(
         uint64 interval,
-        EnergyMarket.Order[] memory orders,
+        OrderBook.Order[] memory orders,
         uint256[] memory remaining,
         uint256 price,
         uint256 maxFillWh
@@ -384,10 +385,10 @@ contract EnergyMarketHandler is MarketFixture {
         fills = new EnergyMarket.Fill[](MAX_FILLS);
         uint256 count = 0;
         for (uint256 a = 0; a < orders.length && count < MAX_FILLS; a++) {
-            if (orders[a].side != EnergyMarket.Side.Offer || orders[a].limitPrice > price) continue;
+            if (orders[a].side != OrderBook.Side.Offer || orders[a].limitPrice > price) continue;
             for (uint256 b = 0; b < orders.length && count < MAX_FILLS && remaining[a] != 0; b++) {
                 if (
-                    orders[b].side != EnergyMarket.Side.Bid ||
+                    orders[b].side != OrderBook.Side.Bid ||
                     orders[b].limitPrice < price ||
                     remaining[b] == 0 ||
                     orders[b].owner == orders[a].owner
@@ -539,7 +540,7 @@ contract EnergyMarketInvariantTest is MarketFixture {
         for (uint256 i = 0; i < actors.length; i++) owed += market.balanceOf(actors[i]);
         uint256 next = market.nextOrderId();
         for (uint256 orderId = 1; orderId < next; orderId++) {
-            EnergyMarket.Order memory o = market.getOrder(orderId);
+            OrderBook.Order memory o = market.getOrder(orderId);
             owed += o.deposit - o.depositOut;
         }
         assertEq(token.balanceOf(address(market)), owed, "market tokens == balances + unreleased deposits");
@@ -551,7 +552,7 @@ contract EnergyMarketInvariantTest is MarketFixture {
     function invariant_ordersWithinTheirLimits() public view {
         uint256 next = market.nextOrderId();
         for (uint256 orderId = 1; orderId < next; orderId++) {
-            EnergyMarket.Order memory o = market.getOrder(orderId);
+            OrderBook.Order memory o = market.getOrder(orderId);
             assertLe(o.filledWh, o.maxWh, "filledWh <= maxWh");
             assertLe(o.settledWh, o.filledWh, "settledWh <= filledWh");
             assertLe(o.depositOut, o.deposit, "depositOut <= deposit");
@@ -579,10 +580,10 @@ contract EnergyMarketInvariantTest is MarketFixture {
         uint256 settledOffers = 0;
         uint256 next = market.nextOrderId();
         for (uint256 orderId = 1; orderId < next; orderId++) {
-            EnergyMarket.Order memory o = market.getOrder(orderId);
+            OrderBook.Order memory o = market.getOrder(orderId);
             if (!o.closed || o.filledWh == 0) continue;
             tradedOrders++;
-            if (o.side == EnergyMarket.Side.Offer) settledOffers++;
+            if (o.side == OrderBook.Side.Offer) settledOffers++;
         }
         uint256 trades = 0;
         uint256 judged = 0;

@@ -3714,7 +3714,7 @@ export const energyMarketAbi = [
         type: "uint256",
       },
       {
-        internalType: "enum EnergyMarket.Side",
+        internalType: "enum OrderBook.Side",
         name: "expected",
         type: "uint8",
       },
@@ -4683,7 +4683,7 @@ export const energyMarketAbi = [
             type: "uint64",
           },
           {
-            internalType: "enum EnergyMarket.Side",
+            internalType: "enum OrderBook.Side",
             name: "side",
             type: "uint8",
           },
@@ -4738,7 +4738,7 @@ export const energyMarketAbi = [
             type: "uint128",
           },
         ],
-        internalType: "struct EnergyMarket.Order",
+        internalType: "struct OrderBook.Order",
         name: "",
         type: "tuple",
       },
