@@ -2,7 +2,6 @@
  * A small order book for market tests: two sellers and two buyers around one interval, with
  * fills that clear it at 0.15 per kWh.
  */
-import type { BaseWallet } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { deployGridMesh, intervalClock, usd } from "./gridmesh.js";
@@ -39,15 +38,4 @@ export async function withBook(connection: NetworkConnection) {
     fill(ids.bobOffer, ids.daveBid, 1500n),
   ];
   return { ...g, meters, t, ids, fills, price: 150_000n };
-}
-
-/** Records `meter`'s reading for interval `t` (after zero readings for the intervals before it). */
-export async function submitReading(
-  g: Awaited<ReturnType<typeof withBook>>,
-  meter: BaseWallet,
-  t: bigint,
-  exportedWh: bigint,
-  importedWh = 0n,
-) {
-  await g.report(meter, t, exportedWh, importedWh);
 }

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 
-import { type Fill, fill, withBook, submitReading } from "../helpers/book.js";
+import { type Fill, fill, withBook } from "../helpers/book.js";
 import { intervalClock, PENALTY_PER_KWH, SETTLEMENT_DELAY_SECONDS } from "../helpers/gridmesh.js";
 
 const connection = await network.create();
@@ -26,8 +26,8 @@ describe("EnergyMarket", function () {
       expect(held).to.equal(1_070_000n);
 
       await clock.to(clock.end(g.t) + 1n);
-      await submitReading(g, g.meters.alice, g.t, 3000n);
-      await submitReading(g, g.meters.bob, g.t, 750n); // half of the 1500 Wh bob sold
+      await g.report(g.meters.alice, g.t, 3000n);
+      await g.report(g.meters.bob, g.t, 750n); // half of the 1500 Wh bob sold
 
       await expect(g.market.settleBatch(g.t, 0, g.fills))
         .to.emit(g.market, "FillSettled")
@@ -76,8 +76,8 @@ describe("EnergyMarket", function () {
     it("refuses to settle the same batch twice", async function () {
       const g = await networkHelpers.loadFixture(cleared);
       await clock.to(clock.end(g.t) + 1n);
-      await submitReading(g, g.meters.alice, g.t, 3000n);
-      await submitReading(g, g.meters.bob, g.t, 2000n);
+      await g.report(g.meters.alice, g.t, 3000n);
+      await g.report(g.meters.bob, g.t, 2000n);
       await g.market.settleBatch(g.t, 0, g.fills);
       await expect(g.market.settleBatch(g.t, 0, g.fills))
         .to.be.revertedWithCustomError(g.market, "EnergyMarketBatchAlreadySettled")
@@ -87,7 +87,7 @@ describe("EnergyMarket", function () {
     it("waits for missing seller readings until the deadline, then counts them as zero delivery", async function () {
       const g = await networkHelpers.loadFixture(cleared);
       await clock.to(clock.end(g.t) + 1n);
-      await submitReading(g, g.meters.alice, g.t, 3000n);
+      await g.report(g.meters.alice, g.t, 3000n);
       const deadline = clock.end(g.t) + SETTLEMENT_DELAY_SECONDS;
       await expect(g.market.settleBatch(g.t, 0, g.fills))
         .to.be.revertedWithCustomError(g.market, "EnergyMarketReadingMissing")
@@ -104,8 +104,8 @@ describe("EnergyMarket", function () {
     it("spreads a seller's shortfall pro rata over all its fills", async function () {
       const g = await networkHelpers.loadFixture(cleared);
       await clock.to(clock.end(g.t) + 1n);
-      await submitReading(g, g.meters.alice, g.t, 1500n); // half of the 3000 Wh alice sold
-      await submitReading(g, g.meters.bob, g.t, 1500n);
+      await g.report(g.meters.alice, g.t, 1500n); // half of the 3000 Wh alice sold
+      await g.report(g.meters.bob, g.t, 1500n);
       await expect(g.market.settleBatch(g.t, 0, g.fills))
         .to.emit(g.market, "FillSettled")
         .withArgs(g.t, g.ids.aliceOffer, g.ids.carolBid, 1250n, 187_500n, 62_500n)
@@ -251,8 +251,8 @@ describe("EnergyMarket", function () {
       await matcher.submitClearing(g.t, g.price, g.fills.slice(2), true);
       expect((await g.market.getClearing(g.t)).batches).to.equal(2n);
       await clock.to(clock.end(g.t) + 1n);
-      await submitReading(g, g.meters.alice, g.t, 3000n);
-      await submitReading(g, g.meters.bob, g.t, 2000n);
+      await g.report(g.meters.alice, g.t, 3000n);
+      await g.report(g.meters.bob, g.t, 2000n);
       await g.market.settleBatch(g.t, 1, g.fills.slice(2));
       await g.market.settleBatch(g.t, 0, g.fills.slice(0, 2));
       expect(await g.market.balanceOf(g.alice.address)).to.equal(450_000n + 150_000n);
