@@ -90,6 +90,39 @@ function ensureNode() {
   return { bin: dirname(nodeBin), nodedir: pkgDir };
 }
 
+/**
+ * Debian packages the project's tests and local system use, by the command they provide.
+ * Installed with apt-get when missing (our machines run as root); elsewhere we say what to install.
+ */
+const SYSTEM_PACKAGES = {
+  socat: "socat", // pseudo-terminal pairs for the serial devices' simulators
+};
+
+function commandExists(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+function ensureSystemPackages() {
+  const missing = Object.entries(SYSTEM_PACKAGES).filter(([cmd]) => !commandExists(cmd));
+  if (missing.length === 0) return;
+  const packages = missing.map(([, pkg]) => pkg);
+  const canApt = process.platform === "linux" && process.getuid?.() === 0 && commandExists("apt-get");
+  if (!canApt)
+    fail(`missing system packages: ${packages.join(", ")}; install them with your package manager`);
+  log(`installing Debian packages: ${packages.join(", ")}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = () =>
+    spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...packages], {
+      stdio: "inherit",
+      env,
+    });
+  // A fresh machine's package lists may be empty or stale: update once and retry.
+  if (install().status !== 0) {
+    run("apt-get", ["update"], { env });
+    run("apt-get", ["install", "-y", "--no-install-recommends", ...packages], { env });
+  }
+}
+
 /** Runs `npm ci` when the lock file or the Node version changed since the last install. */
 function ensureDependencies(env) {
   // For tests that run the README commands from inside a test run: reinstalling there would
@@ -117,6 +150,7 @@ function main() {
   const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}` };
   // Native addons built from source must use the headers of the Node that will load them.
   if (nodedir) env.npm_config_nodedir = nodedir;
+  ensureSystemPackages();
   ensureDependencies(env);
 
   const child = spawn(cmd, args, { stdio: "inherit", env, cwd: root });
