@@ -1,0 +1,13 @@
+/**
+ * Runs async sections one at a time. A virtual battery reads or commands several batteries in one
+ * operation; without this, a status read could observe a command half applied.
+ */
+export class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(section: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(section);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
