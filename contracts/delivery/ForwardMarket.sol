@@ -36,6 +36,7 @@ contract ForwardMarket is ScheduledDelivery {
     error ForwardMarketNotProposed(uint256 id);
     error ForwardMarketNotCounterparty(uint256 id, address account, address counterparty);
     error ForwardMarketSelfAccept(uint256 id);
+    error ForwardMarketInvalidCounterparty(address counterparty);
     error ForwardMarketNotProposer(uint256 id, address account);
 
     event ForwardProposed(
@@ -73,8 +74,8 @@ contract ForwardMarket is ScheduledDelivery {
 
     /// @notice Proposes a forward. The caller is the seller when `proposerSells`, the buyer
     /// otherwise, with `meter` its meter; `counterparty` may be zero to let anyone accept.
-    /// @dev Requirements: not paused; caller owns `meter`, which is active; 1 ≤ window ≤
-    /// MAX_WINDOW_INTERVALS, whPerInterval > 0; valid pricing; the window's first gate closure is
+    /// @dev Requirements: not paused; caller owns `meter`, which is active; `counterparty` is not
+    /// the caller; 1 ≤ window ≤ MAX_WINDOW_INTERVALS, whPerInterval > 0; valid pricing; the window's first gate closure is
     /// still ahead; the caller approved its margin (seller: penalty on all Wh; buyer: all Wh at
     /// the cap). Emits {ForwardProposed}.
     /// @return id the proposal's id.
@@ -92,6 +93,8 @@ contract ForwardMarket is ScheduledDelivery {
         PricingMath.validate(terms.pricing);
         _requireBeforeWindow(terms.firstInterval);
         _requireOwnMeter(meter);
+        // A proposal to oneself could never be accepted and would only lock the margin.
+        if (counterparty == msg.sender) revert ForwardMarketInvalidCounterparty(counterparty);
 
         Schedule storage s;
         (id, s) = _newSchedule(terms.firstInterval, terms.lastInterval, terms.whPerInterval, terms.pricing);

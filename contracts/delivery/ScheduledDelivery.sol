@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {MarketAdmin} from "../market/MarketAdmin.sol";
 import {SettlementMath} from "../market/SettlementMath.sol";
@@ -26,6 +27,7 @@ import {Pricing, PricingMath} from "./Pricing.sol";
 /// left of both margins is released and the outcome recorded in the reputation.
 abstract contract ScheduledDelivery is MarketAdmin, PullPayments {
     using PricingMath for Pricing;
+    using SafeCast for uint256;
 
     enum Status {
         None,
@@ -197,8 +199,9 @@ abstract contract ScheduledDelivery is MarketAdmin, PullPayments {
     /// schedule's penalty on every Wh.
     function _margins(Schedule storage s) internal view returns (uint128 buyerMargin, uint128 sellerMargin) {
         uint256 totalWh = uint256(s.lastInterval - s.firstInterval + 1) * s.whPerInterval;
-        buyerMargin = uint128(SettlementMath.lockFor(totalWh, s.pricing.cap));
-        sellerMargin = uint128(SettlementMath.lockFor(totalWh, s.penaltyPerKwh));
+        // Checked casts: a truncated margin would let settlement pay out of other parties' funds.
+        buyerMargin = SettlementMath.lockFor(totalWh, s.pricing.cap).toUint128();
+        sellerMargin = SettlementMath.lockFor(totalWh, s.penaltyPerKwh).toUint128();
     }
 
     /// @dev When orders for `interval` close; delivery contracts must be agreed by then.

@@ -5738,6 +5738,17 @@ export const forwardMarketAbi = [
   {
     inputs: [
       {
+        internalType: "address",
+        name: "counterparty",
+        type: "address",
+      },
+    ],
+    name: "ForwardMarketInvalidCounterparty",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
         internalType: "uint64",
         name: "firstInterval",
         type: "uint64",
@@ -5886,6 +5897,22 @@ export const forwardMarketAbi = [
   {
     inputs: [],
     name: "ReentrancyGuardReentrantCall",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint8",
+        name: "bits",
+        type: "uint8",
+      },
+      {
+        internalType: "uint256",
+        name: "value",
+        type: "uint256",
+      },
+    ],
+    name: "SafeCastOverflowedUintDowncast",
     type: "error",
   },
   {
@@ -7401,6 +7428,22 @@ export const optionMarketAbi = [
   {
     inputs: [],
     name: "ReentrancyGuardReentrantCall",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint8",
+        name: "bits",
+        type: "uint8",
+      },
+      {
+        internalType: "uint256",
+        name: "value",
+        type: "uint256",
+      },
+    ],
+    name: "SafeCastOverflowedUintDowncast",
     type: "error",
   },
   {

@@ -336,12 +336,15 @@ describe("ForwardMarket", function () {
       const d = await networkHelpers.loadFixture(deployed);
       const f = d.forwards;
       await f.connect(d.alice).propose(standardTerms(d), true, d.meters.alice.address, ZeroAddress); // 1
-      await f.connect(d.alice).propose(standardTerms(d), true, d.meters.alice.address, d.alice.address); // 2
-      for (const id of [1n, 2n]) {
-        await expect(f.connect(d.alice).accept(id, d.meters.alice.address))
-          .to.be.revertedWithCustomError(f, "ForwardMarketSelfAccept")
-          .withArgs(id);
-      }
+      // Naming oneself as counterparty would lock the margin in a proposal nobody can accept.
+      await expect(
+        f.connect(d.alice).propose(standardTerms(d), true, d.meters.alice.address, d.alice.address),
+      )
+        .to.be.revertedWithCustomError(f, "ForwardMarketInvalidCounterparty")
+        .withArgs(d.alice.address);
+      await expect(f.connect(d.alice).accept(1n, d.meters.alice.address))
+        .to.be.revertedWithCustomError(f, "ForwardMarketSelfAccept")
+        .withArgs(1n);
       await expect(f.connect(d.bob).accept(9n, d.meters.bob.address))
         .to.be.revertedWithCustomError(f, "ForwardMarketNotProposed")
         .withArgs(9n);
@@ -351,13 +354,13 @@ describe("ForwardMarket", function () {
         .withArgs(1n);
       expect((await f.getSchedule(1n)).buyer).to.equal(d.bob.address);
 
-      await f.connect(d.alice).propose(standardTerms(d), true, d.meters.alice.address, ZeroAddress); // 3
+      await f.connect(d.alice).propose(standardTerms(d), true, d.meters.alice.address, ZeroAddress); // 2
       const gate = clock.gateClosure(d.t0);
       await time.setNextBlockTimestamp(gate);
-      await expect(f.connect(d.carol).accept(3n, d.meters.carol.address))
+      await expect(f.connect(d.carol).accept(2n, d.meters.carol.address))
         .to.be.revertedWithCustomError(f, "ForwardMarketTooLate")
         .withArgs(d.t0, gate);
-      expect((await f.getSchedule(3n)).status).to.equal(Status.Proposed);
+      expect((await f.getSchedule(2n)).status).to.equal(Status.Proposed);
     });
 
     it("refuses an acceptor's meter it does not own or that is inactive", async function () {
