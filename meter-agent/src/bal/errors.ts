@@ -1,20 +1,8 @@
-/**
- * The BAL's error hierarchy: a short message for people, structured details for logs, the
- * underlying cause, and whether trying again can help.
- */
-export class BalError extends Error {
-  override readonly name: string = "BalError";
-  readonly retryable: boolean;
-  readonly details: Readonly<Record<string, unknown>>;
+import { AgentError } from "../common/agentError.js";
 
-  constructor(
-    message: string,
-    options: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
-  ) {
-    super(message, { cause: options.cause });
-    this.retryable = options.retryable ?? false;
-    this.details = options.details ?? {};
-  }
+/** The BAL's errors (see AgentError for what every error carries). */
+export class BalError extends AgentError {
+  override readonly name: string = "BalError";
 }
 
 /** A requested current lies outside what the battery can do now; nothing was changed. */

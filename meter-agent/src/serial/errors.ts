@@ -1,17 +1,18 @@
+import { AgentError, type ErrorDetails } from "../common/agentError.js";
+
 /**
  * The serial layer's errors: a small hierarchy whose `retryable` tells the driver whether asking the
  * same question again can help. Each carries a short message, structured `details` and the `cause`.
  */
-export type SerialErrorDetails = Readonly<Record<string, unknown>>;
+export type SerialErrorDetails = ErrorDetails;
 
-export abstract class SerialError extends Error {
+/** Subclasses fix `retryable` by what went wrong, so it is declared, not passed in. */
+export abstract class SerialError extends AgentError {
   override readonly name: string = "SerialError";
-  abstract readonly retryable: boolean;
-  readonly details: SerialErrorDetails;
+  abstract override readonly retryable: boolean;
 
   constructor(message: string, options: { details?: SerialErrorDetails; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.details = options.details ?? {};
+    super(message, options);
   }
 }
 
