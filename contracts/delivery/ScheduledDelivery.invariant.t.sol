@@ -832,31 +832,8 @@ contract ScheduledDeliveryInvariantTest is MarketFixture {
         token = new TestDollar(address(this), type(uint256).max, type(uint256).max);
         MeterRegistry registry;
         (registry, ledger, reputation, spot) = _deployCore(token, address(this));
-        oracle = new IndexOracle(address(this));
-        forwards = new ForwardMarket(
-            address(this),
-            token,
-            ledger,
-            oracle,
-            reputation,
-            GATE_CLOSURE_SECONDS,
-            PENALTY_PER_KWH
-        );
-        options = new OptionMarket(
-            address(this),
-            token,
-            ledger,
-            oracle,
-            reputation,
-            GATE_CLOSURE_SECONDS,
-            PENALTY_PER_KWH
-        );
+        (oracle, forwards, options) = _deployDeliveryMarkets(token, ledger, reputation);
         oracle.grantRole(oracle.ORACLE_ROLE(), POSTER);
-        for (uint256 k = 0; k < 2; k++) {
-            ScheduledDelivery m = k == 0 ? ScheduledDelivery(forwards) : ScheduledDelivery(options);
-            ledger.grantRole(ledger.OBLIGATION_ROLE(), address(m));
-            reputation.grantRole(reputation.RECORDER_ROLE(), address(m));
-        }
         handler = new ScheduledDeliveryHandler(token, registry, ledger, oracle, forwards, options);
         forwards.grantRole(forwards.DEFAULT_ADMIN_ROLE(), address(handler));
         options.grantRole(options.DEFAULT_ADMIN_ROLE(), address(handler));

@@ -4,7 +4,6 @@ pragma solidity ^0.8.24;
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {Reputation} from "../market/Reputation.sol";
-import {IndexOracle} from "../oracle/IndexOracle.sol";
 import {DeliveryLedger} from "../readings/DeliveryLedger.sol";
 import {MeterRegistry} from "../registry/MeterRegistry.sol";
 import {MarketFixture} from "../testing/MarketFixture.sol";
@@ -31,25 +30,7 @@ contract ScheduledDeliveryMarginTest is MarketFixture {
             token,
             address(this)
         );
-        IndexOracle oracle = new IndexOracle(address(this));
-        forwards = new ForwardMarket(
-            address(this),
-            token,
-            ledger,
-            oracle,
-            reputation,
-            GATE_CLOSURE_SECONDS,
-            PENALTY_PER_KWH
-        );
-        options = new OptionMarket(
-            address(this),
-            token,
-            ledger,
-            oracle,
-            reputation,
-            GATE_CLOSURE_SECONDS,
-            PENALTY_PER_KWH
-        );
+        (, forwards, options) = _deployDeliveryMarkets(token, ledger, reputation);
         buyerMeter = _activeMeter(registry, BUYER, 0xB0B0);
         sellerMeter = _activeMeter(registry, SELLER, 0x5E11);
         address[2] memory who = [BUYER, SELLER];

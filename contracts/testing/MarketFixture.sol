@@ -3,7 +3,10 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+import {ForwardMarket} from "../delivery/ForwardMarket.sol";
+import {OptionMarket} from "../delivery/OptionMarket.sol";
 import {EnergyMarket} from "../market/EnergyMarket.sol";
+import {IndexOracle} from "../oracle/IndexOracle.sol";
 import {Reputation} from "../market/Reputation.sol";
 import {DeliveryLedger} from "../readings/DeliveryLedger.sol";
 import {MeterReading} from "../readings/MeterReading.sol";
@@ -50,6 +53,38 @@ abstract contract MarketFixture is TestBase {
         ledger.grantRole(ledger.OBLIGATION_ROLE(), address(market));
         reputation.grantRole(reputation.RECORDER_ROLE(), address(market));
         market.grantRole(market.MATCHER_ROLE(), matcher);
+    }
+
+    /// @dev Deploys the index oracle and the forward and option markets on top of `_deployCore`'s
+    /// contracts, granting them the ledger's and the reputation's roles as core.ts does.
+    function _deployDeliveryMarkets(
+        IERC20 token,
+        DeliveryLedger ledger,
+        Reputation reputation
+    ) internal returns (IndexOracle oracle, ForwardMarket forwards, OptionMarket options) {
+        oracle = new IndexOracle(address(this));
+        forwards = new ForwardMarket(
+            address(this),
+            token,
+            ledger,
+            oracle,
+            reputation,
+            GATE_CLOSURE_SECONDS,
+            PENALTY_PER_KWH
+        );
+        options = new OptionMarket(
+            address(this),
+            token,
+            ledger,
+            oracle,
+            reputation,
+            GATE_CLOSURE_SECONDS,
+            PENALTY_PER_KWH
+        );
+        ledger.grantRole(ledger.OBLIGATION_ROLE(), address(forwards));
+        ledger.grantRole(ledger.OBLIGATION_ROLE(), address(options));
+        reputation.grantRole(reputation.RECORDER_ROLE(), address(forwards));
+        reputation.grantRole(reputation.RECORDER_ROLE(), address(options));
     }
 
     /// @dev A 65-byte r ‖ s ‖ v signature of `digest` by `privateKey`.
