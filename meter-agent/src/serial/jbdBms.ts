@@ -1,0 +1,308 @@
+import { SerialError } from "./errors.js";
+import {
+  JbdChecksumError,
+  JbdGarbageError,
+  JbdRequestError,
+  JbdStatusError,
+  JbdTimeoutError,
+  JbdValueError,
+} from "./jbdErrors.js";
+import {
+  JBD_BASIC_INFO,
+  JBD_CELL_VOLTAGES,
+  JBD_MOSFET_CONTROL,
+  JBD_STATUS_OK,
+  decodeBasicInfo,
+  decodeCellVoltages,
+  jbdFrames,
+  type JbdBasicInfo,
+  type JbdMosfets,
+} from "./jbdFrames.js";
+import { JbdResponseParser, type JbdResponseParserOutput } from "./jbdParser.js";
+import type { ModbusPort } from "./modbusPort.js";
+
+/** The byte pipe is the same as Modbus's: anything with write and data events. */
+export type JbdPort = ModbusPort;
+
+export interface JbdBmsOptions {
+  /** The serial line (9,600 baud 8N1), opened and closed by the caller. */
+  port: JbdPort;
+  /** How long one attempt waits for its complete response. Default 500 ms. */
+  timeoutMs?: number;
+  /** Further attempts after a timeout, checksum error or unusable answer. Default 2. */
+  retries?: number;
+  /** Line silence awaited, after a failure or stray bytes, before the next request. Default 50 ms. */
+  quietMs?: number;
+  /**
+   * A BMS idle this long may be asleep: its first request is sent, answered or not within
+   * `wakeMs`, and then sent again, without counting as a retry. Default 5,000 ms.
+   */
+  idleMs?: number;
+  /** How long to wait for an answer to the wake-up request. Default 100 ms. */
+  wakeMs?: number;
+  /** Monotonic clock in ms for idle detection. Default `performance.now`. */
+  now?: () => number;
+}
+
+export interface JbdBmsStats {
+  requests: number;
+  retries: number;
+  wakeups: number;
+  timeouts: number;
+  checksumErrors: number;
+  garbageBytes: number;
+  /** Intact answers for another register, ignored. */
+  foreignFrames: number;
+}
+
+type Listener = (item: JbdResponseParserOutput) => void;
+
+const hex2 = (n: number) => `0x${n.toString(16).padStart(2, "0")}`;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A JBD BMS (SP04S020 and similar) over its UART: basic info (0x03), cell voltages (0x04) and
+ * MOSFET control (0xE1).
+ *
+ * One request at a time; each attempt times out, and retryable failures (timeout, checksum,
+ * garbage instead of an answer, an answer of the wrong shape) are retried up to `retries` times
+ * before a `JbdRequestError` naming port and register. Status 0x80 is a definite refusal and is not
+ * retried. A BMS that has been idle may be asleep and drop the first request that wakes it, so after
+ * `idleMs` without an answer the first request is sent, given `wakeMs`, and sent again.
+ *
+ * Current is reported in the BAL's sign: positive while discharging (JBD's own sign is the
+ * opposite). Values that cannot be true (RSOC above 100 %, remaining above nominal capacity by more
+ * than rounding, an empty cell list) are a `JbdValueError`, never returned. The cell count of 0x03
+ * is not yet compared with the cells 0x04 reports.
+ *
+ * JBD answers carry the register but no transaction id, so as with Modbus a late answer after a
+ * timeout could pose as the next one; after any failure the driver awaits `quietMs` of silence and
+ * clears its framing before asking again.
+ */
+export class JbdBms {
+  readonly stats: JbdBmsStats = {
+    requests: 0,
+    retries: 0,
+    wakeups: 0,
+    timeouts: 0,
+    checksumErrors: 0,
+    garbageBytes: 0,
+    foreignFrames: 0,
+  };
+
+  readonly #port: JbdPort;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #quietMs: number;
+  readonly #idleMs: number;
+  readonly #wakeMs: number;
+  readonly #now: () => number;
+  readonly #parser = new JbdResponseParser();
+
+  #queue: Promise<unknown> = Promise.resolve();
+  #pending: Listener | undefined;
+  #cancelPending: ((error: Error) => void) | undefined;
+  #lastByteAt = -Infinity;
+  #lastAnswerAt = -Infinity;
+  #needQuiet = false;
+  #closed = false;
+
+  constructor(options: JbdBmsOptions) {
+    const { port, timeoutMs = 500, retries = 2, quietMs = 50, idleMs = 5000, wakeMs = 100 } = options;
+    if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`invalid retries ${retries}`);
+    if (!(timeoutMs > 0) || !(quietMs >= 0) || !(wakeMs > 0) || !(idleMs >= 0))
+      throw new RangeError("timeoutMs and wakeMs must be > 0, quietMs and idleMs >= 0");
+    this.#port = port;
+    this.#timeoutMs = timeoutMs;
+    this.#retries = retries;
+    this.#quietMs = quietMs;
+    this.#idleMs = idleMs;
+    this.#wakeMs = wakeMs;
+    this.#now = options.now ?? (() => performance.now());
+    this.#parser.on("data", this.#onFrame);
+    this.#port.on("data", this.#onData);
+  }
+
+  /** Reads register 0x03, checked; current positive = discharging. */
+  readBasicInfo(): Promise<JbdBasicInfo> {
+    return this.#serial(async () => {
+      const data = await this.#transact(JBD_BASIC_INFO, jbdFrames.readRequest(JBD_BASIC_INFO));
+      const info = this.#decode(JBD_BASIC_INFO, () => decodeBasicInfo(data));
+      this.#check(info.stateOfChargePercent <= 100, JBD_BASIC_INFO, `RSOC is ${info.stateOfChargePercent} %`);
+      this.#check(
+        info.remainingAh <= info.nominalAh * 1.05 + 0.01,
+        JBD_BASIC_INFO,
+        `remaining capacity ${info.remainingAh} Ah exceeds nominal ${info.nominalAh} Ah`,
+      );
+      return info;
+    });
+  }
+
+  /** Reads register 0x04: cell voltages in mV, first cell first. */
+  readCellVoltages(): Promise<number[]> {
+    return this.#serial(async () => {
+      const data = await this.#transact(JBD_CELL_VOLTAGES, jbdFrames.readRequest(JBD_CELL_VOLTAGES));
+      const cells = this.#decode(JBD_CELL_VOLTAGES, () => decodeCellVoltages(data));
+      this.#check(cells.length > 0, JBD_CELL_VOLTAGES, "no cells reported");
+      return cells;
+    });
+  }
+
+  /** Writes register 0xE1: which FETs conduct. Resolves once the BMS acknowledges. */
+  setMosfets(fets: JbdMosfets): Promise<void> {
+    return this.#serial(async () => {
+      await this.#transact(JBD_MOSFET_CONTROL, jbdFrames.mosfetRequest(fets));
+    });
+  }
+
+  /** Detaches from the port (which the caller closes); a request under way fails. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#port.off("data", this.#onData);
+    this.#parser.off("data", this.#onFrame);
+    this.#cancelPending?.(new Error("BMS closed"));
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #onData = (chunk: Buffer): void => {
+    this.#lastByteAt = performance.now();
+    if (this.#pending) this.#parser.write(chunk);
+    else this.#needQuiet = true;
+  };
+
+  #onFrame = (item: JbdResponseParserOutput): void => {
+    if (this.#pending) this.#pending(item);
+    else this.#needQuiet = true;
+  };
+
+  #where(register: number) {
+    return `JBD BMS on ${this.#port.path} register ${hex2(register)}`;
+  }
+
+  #decode<T>(register: number, decode: () => T): T {
+    try {
+      return decode();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new JbdRequestError(`${this.#where(register)}: ${message}`, {
+        details: { path: this.#port.path, register },
+        cause: error,
+      });
+    }
+  }
+
+  #check(ok: boolean, register: number, problem: string): void {
+    if (!ok)
+      throw new JbdValueError(`${this.#where(register)}: ${problem}`, {
+        details: { path: this.#port.path, register },
+      });
+  }
+
+  async #transact(register: number, request: Buffer): Promise<Buffer> {
+    if (this.#now() - this.#lastAnswerAt > this.#idleMs) {
+      // Possibly asleep: the first request may only wake it. An answer is used if it comes.
+      if (this.#closed) throw new JbdRequestError(`${this.#where(register)}: BMS closed`);
+      if (this.#needQuiet) await this.#awaitQuiet();
+      this.stats.requests++;
+      this.stats.wakeups++;
+      try {
+        const data = await this.#attempt(register, request, this.#wakeMs);
+        this.#lastAnswerAt = this.#now();
+        this.#needQuiet = true; // a late duplicate may follow
+        return data;
+      } catch (error) {
+        this.#needQuiet = true;
+        if (error instanceof JbdStatusError) throw this.#failure(register, error, 1, false);
+      }
+    }
+    for (let attempt = 1; ; attempt++) {
+      if (this.#closed) throw new JbdRequestError(`${this.#where(register)}: BMS closed`);
+      if (this.#needQuiet) await this.#awaitQuiet();
+      this.stats.requests++;
+      try {
+        const data = await this.#attempt(register, request, this.#timeoutMs);
+        this.#lastAnswerAt = this.#now();
+        if (attempt > 1) this.#needQuiet = true;
+        return data;
+      } catch (error) {
+        this.#needQuiet = true;
+        const retryable = error instanceof SerialError && error.retryable && !this.#closed;
+        if (!retryable || attempt > this.#retries) throw this.#failure(register, error, attempt, retryable);
+        this.stats.retries++;
+      }
+    }
+  }
+
+  #failure(register: number, error: unknown, attempts: number, retryable: boolean): JbdRequestError {
+    const message = error instanceof Error ? error.message : String(error);
+    const outcome = retryable ? `failed after ${attempts} attempts` : "failed";
+    return new JbdRequestError(`${this.#where(register)}: ${outcome}: ${message}`, {
+      details: { path: this.#port.path, register, attempts },
+      cause: error,
+    });
+  }
+
+  async #awaitQuiet(): Promise<void> {
+    const giveUpAt = performance.now() + this.#timeoutMs + this.#quietMs;
+    for (;;) {
+      const now = performance.now();
+      const wait = this.#lastByteAt + this.#quietMs - now;
+      if (wait <= 0 || now >= giveUpAt) break;
+      await sleep(Math.min(wait, giveUpAt - now));
+    }
+    this.#parser.reset();
+    this.#needQuiet = false;
+  }
+
+  #attempt(register: number, request: Buffer, timeoutMs: number): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      let garbageBytes = 0;
+      let checksumGrace: NodeJS.Timeout | undefined;
+      const finish = (error: Error | undefined, data?: Buffer) => {
+        clearTimeout(timer);
+        clearTimeout(checksumGrace);
+        this.#pending = undefined;
+        this.#cancelPending = undefined;
+        if (error) reject(error);
+        else resolve(data!);
+      };
+      const timer = setTimeout(() => {
+        this.stats.timeouts++;
+        // Bytes the parser still holds (noise, half a frame) were seen but never framed.
+        const held = this.#parser.buffered;
+        this.stats.garbageBytes += held;
+        finish(new JbdTimeoutError(timeoutMs, garbageBytes + held));
+      }, timeoutMs);
+      this.#cancelPending = (error) => finish(error);
+      this.#pending = (item) => {
+        if (item instanceof JbdGarbageError) {
+          garbageBytes += item.bytes.length;
+          this.stats.garbageBytes += item.bytes.length;
+          return;
+        }
+        if (item instanceof JbdChecksumError) {
+          // Noise posing as a header may precede the intact answer: give it the quiet period.
+          this.stats.checksumErrors++;
+          checksumGrace ??= setTimeout(() => finish(item), this.#quietMs);
+          return;
+        }
+        if (item instanceof SerialError) return finish(item);
+        if (item.register !== register) {
+          this.stats.foreignFrames++;
+          return;
+        }
+        if (item.status !== JBD_STATUS_OK) return finish(new JbdStatusError(register, item.status));
+        finish(undefined, item.data);
+      };
+      this.#port.write(request, (error) => {
+        if (error && this.#pending) finish(error);
+      });
+    });
+  }
+}
