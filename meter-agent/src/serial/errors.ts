@@ -83,9 +83,8 @@ export class ModbusExceptionError extends SerialError {
   }
 }
 
-/** No complete answer within the timeout. */
-export class ModbusTimeoutError extends SerialError {
-  override readonly name = "ModbusTimeoutError";
+/** No complete answer within the timeout: worded alike for every protocol, which names its own. */
+export abstract class SerialTimeoutError extends SerialError {
   readonly retryable = true;
   constructor(timeoutMs: number, garbageBytes: number) {
     super(
@@ -94,6 +93,11 @@ export class ModbusTimeoutError extends SerialError {
       { details: { timeoutMs, garbageBytes } },
     );
   }
+}
+
+/** No complete Modbus answer within the timeout. */
+export class ModbusTimeoutError extends SerialTimeoutError {
+  override readonly name = "ModbusTimeoutError";
 }
 
 /** An intact 0x04 response of the wrong size: an answer to some other question. */

@@ -20,6 +20,7 @@ import {
 } from "./jbdFrames.js";
 import { JbdResponseParser, type JbdResponseParserOutput } from "./jbdParser.js";
 import type { ModbusPort } from "./modbusPort.js";
+import { SerialTransport, type Verdict } from "./serialTransport.js";
 
 /** The byte pipe is the same as Modbus's: anything with write and data events. */
 export type JbdPort = ModbusPort;
@@ -55,10 +56,7 @@ export interface JbdBmsStats {
   foreignFrames: number;
 }
 
-type Listener = (item: JbdResponseParserOutput) => void;
-
 const hex2 = (n: number) => `0x${n.toString(16).padStart(2, "0")}`;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A JBD BMS (SP04S020 and similar) over its UART: basic info (0x03), cell voltages (0x04) and
@@ -91,21 +89,14 @@ export class JbdBms {
   };
 
   readonly #port: JbdPort;
-  readonly #timeoutMs: number;
   readonly #retries: number;
-  readonly #quietMs: number;
   readonly #idleMs: number;
   readonly #wakeMs: number;
   readonly #now: () => number;
   readonly #parser = new JbdResponseParser();
+  readonly #transport: SerialTransport<JbdResponseParserOutput>;
 
-  #queue: Promise<unknown> = Promise.resolve();
-  #pending: Listener | undefined;
-  #cancelPending: ((error: Error) => void) | undefined;
-  #lastByteAt = -Infinity;
   #lastAnswerAt = -Infinity;
-  #needQuiet = false;
-  #closed = false;
 
   constructor(options: JbdBmsOptions) {
     const { port, timeoutMs = 500, retries = 2, quietMs = 50, idleMs = 5000, wakeMs = 100 } = options;
@@ -113,19 +104,28 @@ export class JbdBms {
     if (!(timeoutMs > 0) || !(quietMs >= 0) || !(wakeMs > 0) || !(idleMs >= 0))
       throw new RangeError("timeoutMs and wakeMs must be > 0, quietMs and idleMs >= 0");
     this.#port = port;
-    this.#timeoutMs = timeoutMs;
     this.#retries = retries;
-    this.#quietMs = quietMs;
     this.#idleMs = idleMs;
     this.#wakeMs = wakeMs;
     this.#now = options.now ?? (() => performance.now());
-    this.#parser.on("data", this.#onFrame);
-    this.#port.on("data", this.#onData);
+    this.#transport = new SerialTransport<JbdResponseParserOutput>({
+      port,
+      parser: this.#parser,
+      stats: this.stats,
+      timeoutMs,
+      quietMs,
+      timeoutError: (ms, garbageBytes) => {
+        // Bytes the parser still holds (noise, half a frame) were seen but never framed.
+        const held = this.#parser.buffered;
+        this.stats.garbageBytes += held;
+        return new JbdTimeoutError(ms, garbageBytes + held);
+      },
+    });
   }
 
   /** Reads register 0x03, checked; current positive = discharging. */
   readBasicInfo(): Promise<JbdBasicInfo> {
-    return this.#serial(async () => {
+    return this.#transport.serial(async () => {
       const data = await this.#transact(JBD_BASIC_INFO, jbdFrames.readRequest(JBD_BASIC_INFO));
       const info = this.#decode(JBD_BASIC_INFO, () => decodeBasicInfo(data));
       this.#check(info.stateOfChargePercent <= 100, JBD_BASIC_INFO, `RSOC is ${info.stateOfChargePercent} %`);
@@ -140,7 +140,7 @@ export class JbdBms {
 
   /** Reads register 0x04: cell voltages in mV, first cell first. */
   readCellVoltages(): Promise<number[]> {
-    return this.#serial(async () => {
+    return this.#transport.serial(async () => {
       const data = await this.#transact(JBD_CELL_VOLTAGES, jbdFrames.readRequest(JBD_CELL_VOLTAGES));
       const cells = this.#decode(JBD_CELL_VOLTAGES, () => decodeCellVoltages(data));
       this.#check(cells.length > 0, JBD_CELL_VOLTAGES, "no cells reported");
@@ -150,36 +150,15 @@ export class JbdBms {
 
   /** Writes register 0xE1: which FETs conduct. Resolves once the BMS acknowledges. */
   setMosfets(fets: JbdMosfets): Promise<void> {
-    return this.#serial(async () => {
+    return this.#transport.serial(async () => {
       await this.#transact(JBD_MOSFET_CONTROL, jbdFrames.mosfetRequest(fets));
     });
   }
 
   /** Detaches from the port (which the caller closes); a request under way fails. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#port.off("data", this.#onData);
-    this.#parser.off("data", this.#onFrame);
-    this.#cancelPending?.(new Error("BMS closed"));
+    this.#transport.close(new Error("BMS closed"));
   }
-
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task);
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  #onData = (chunk: Buffer): void => {
-    this.#lastByteAt = performance.now();
-    if (this.#pending) this.#parser.write(chunk);
-    else this.#needQuiet = true;
-  };
-
-  #onFrame = (item: JbdResponseParserOutput): void => {
-    if (this.#pending) this.#pending(item);
-    else this.#needQuiet = true;
-  };
 
   #where(register: number) {
     return `JBD BMS on ${this.#port.path} register ${hex2(register)}`;
@@ -205,38 +184,30 @@ export class JbdBms {
   }
 
   async #transact(register: number, request: Buffer): Promise<Buffer> {
+    const judge = (item: JbdResponseParserOutput) => this.#judge(item, register);
+    const closedError = () => new JbdRequestError(`${this.#where(register)}: BMS closed`);
     if (this.#now() - this.#lastAnswerAt > this.#idleMs) {
       // Possibly asleep: the first request may only wake it. An answer is used if it comes.
-      if (this.#closed) throw new JbdRequestError(`${this.#where(register)}: BMS closed`);
-      if (this.#needQuiet) await this.#awaitQuiet();
-      this.stats.requests++;
+      if (this.#transport.closed) throw closedError();
       this.stats.wakeups++;
       try {
-        const data = await this.#attempt(register, request, this.#wakeMs);
+        const data = await this.#transport.send(request, judge, this.#wakeMs);
         this.#lastAnswerAt = this.#now();
-        this.#needQuiet = true; // a late duplicate may follow
+        this.#transport.unsettle(); // a late duplicate may follow
         return data;
       } catch (error) {
-        this.#needQuiet = true;
         if (error instanceof JbdStatusError) throw this.#failure(register, error, 1, false);
       }
     }
-    for (let attempt = 1; ; attempt++) {
-      if (this.#closed) throw new JbdRequestError(`${this.#where(register)}: BMS closed`);
-      if (this.#needQuiet) await this.#awaitQuiet();
-      this.stats.requests++;
-      try {
-        const data = await this.#attempt(register, request, this.#timeoutMs);
-        this.#lastAnswerAt = this.#now();
-        if (attempt > 1) this.#needQuiet = true;
-        return data;
-      } catch (error) {
-        this.#needQuiet = true;
-        const retryable = error instanceof SerialError && error.retryable && !this.#closed;
-        if (!retryable || attempt > this.#retries) throw this.#failure(register, error, attempt, retryable);
-        this.stats.retries++;
-      }
-    }
+    const data = await this.#transport.request({
+      request,
+      retries: this.#retries,
+      judge,
+      closedError,
+      failure: (error, attempts, retryable) => this.#failure(register, error, attempts, retryable),
+    });
+    this.#lastAnswerAt = this.#now();
+    return data;
   }
 
   #failure(register: number, error: unknown, attempts: number, retryable: boolean): JbdRequestError {
@@ -248,61 +219,19 @@ export class JbdBms {
     });
   }
 
-  async #awaitQuiet(): Promise<void> {
-    const giveUpAt = performance.now() + this.#timeoutMs + this.#quietMs;
-    for (;;) {
-      const now = performance.now();
-      const wait = this.#lastByteAt + this.#quietMs - now;
-      if (wait <= 0 || now >= giveUpAt) break;
-      await sleep(Math.min(wait, giveUpAt - now));
+  /** What a parsed item means to a request for `register`. */
+  #judge(item: JbdResponseParserOutput, register: number): Verdict {
+    if (item instanceof JbdGarbageError) return { garbage: item.bytes.length };
+    if (item instanceof JbdChecksumError) {
+      this.stats.checksumErrors++;
+      return { corrupt: item };
     }
-    this.#parser.reset();
-    this.#needQuiet = false;
-  }
-
-  #attempt(register: number, request: Buffer, timeoutMs: number): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
-      let garbageBytes = 0;
-      let checksumGrace: NodeJS.Timeout | undefined;
-      const finish = (error: Error | undefined, data?: Buffer) => {
-        clearTimeout(timer);
-        clearTimeout(checksumGrace);
-        this.#pending = undefined;
-        this.#cancelPending = undefined;
-        if (error) reject(error);
-        else resolve(data!);
-      };
-      const timer = setTimeout(() => {
-        this.stats.timeouts++;
-        // Bytes the parser still holds (noise, half a frame) were seen but never framed.
-        const held = this.#parser.buffered;
-        this.stats.garbageBytes += held;
-        finish(new JbdTimeoutError(timeoutMs, garbageBytes + held));
-      }, timeoutMs);
-      this.#cancelPending = (error) => finish(error);
-      this.#pending = (item) => {
-        if (item instanceof JbdGarbageError) {
-          garbageBytes += item.bytes.length;
-          this.stats.garbageBytes += item.bytes.length;
-          return;
-        }
-        if (item instanceof JbdChecksumError) {
-          // Noise posing as a header may precede the intact answer: give it the quiet period.
-          this.stats.checksumErrors++;
-          checksumGrace ??= setTimeout(() => finish(item), this.#quietMs);
-          return;
-        }
-        if (item instanceof SerialError) return finish(item);
-        if (item.register !== register) {
-          this.stats.foreignFrames++;
-          return;
-        }
-        if (item.status !== JBD_STATUS_OK) return finish(new JbdStatusError(register, item.status));
-        finish(undefined, item.data);
-      };
-      this.#port.write(request, (error) => {
-        if (error && this.#pending) finish(error);
-      });
-    });
+    if (item instanceof SerialError) return { fail: item };
+    if (item.register !== register) {
+      this.stats.foreignFrames++;
+      return undefined;
+    }
+    if (item.status !== JBD_STATUS_OK) return { fail: new JbdStatusError(register, item.status) };
+    return { answer: item.data };
   }
 }

@@ -1,4 +1,4 @@
-import { SerialError } from "./errors.js";
+import { SerialError, SerialTimeoutError } from "./errors.js";
 
 /**
  * Errors of the JBD BMS UART stack, in the serial layer's hierarchy: `retryable` tells the driver
@@ -40,17 +40,9 @@ export class JbdTruncatedError extends SerialError {
   }
 }
 
-/** No complete answer within the timeout. */
-export class JbdTimeoutError extends SerialError {
+/** No complete JBD answer within the timeout. */
+export class JbdTimeoutError extends SerialTimeoutError {
   override readonly name = "JbdTimeoutError";
-  readonly retryable = true;
-  constructor(timeoutMs: number, garbageBytes: number) {
-    super(
-      `no response within ${timeoutMs} ms` +
-        (garbageBytes > 0 ? ` (${garbageBytes} garbage bytes seen)` : ""),
-      { details: { timeoutMs, garbageBytes } },
-    );
-  }
 }
 
 /** The BMS answered with status 0x80: it refused the request (unknown register, bad write, …). */

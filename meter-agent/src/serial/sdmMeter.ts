@@ -11,6 +11,7 @@ import { modbusFrames } from "./modbusFrames.js";
 import type { ModbusPort } from "./modbusPort.js";
 import { ModbusRtuParser, type ModbusRtuParserOutput } from "./modbusRtuParser.js";
 import { sdmRegisters, type SdmModel } from "./sdmRegisters.js";
+import { SerialTransport, type Verdict } from "./serialTransport.js";
 
 export interface SdmMeterOptions {
   /** The serial line, opened and closed by the caller (e.g. `serialport`'s `SerialPort`). */
@@ -51,10 +52,7 @@ export interface SdmMeterStats {
   foreignFrames: number;
 }
 
-type Listener = (item: ModbusRtuParserOutput) => void;
-
 const hex4 = (n: number) => `0x${n.toString(16).padStart(4, "0")}`;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Eastron SDM120/SDM630 energy meter over Modbus RTU (function 0x04, float32 registers).
@@ -83,19 +81,11 @@ export class SdmMeter {
   readonly #port: ModbusPort;
   readonly #slave: number;
   readonly #registers: (typeof sdmRegisters)[SdmModel];
-  readonly #timeoutMs: number;
   readonly #retries: number;
-  readonly #quietMs: number;
   readonly #now: () => number;
-  readonly #parser = new ModbusRtuParser();
+  readonly #transport: SerialTransport<ModbusRtuParserOutput>;
 
-  #queue: Promise<unknown> = Promise.resolve();
-  #pending: Listener | undefined;
-  #cancelPending: ((error: Error) => void) | undefined;
-  #lastByteAt = -Infinity;
-  #needQuiet = false;
   #previous: SdmReading | undefined;
-  #closed = false;
 
   constructor(options: SdmMeterOptions) {
     const { port, slave, model = "SDM120", timeoutMs = 500, retries = 2, quietMs = 50 } = options;
@@ -105,17 +95,21 @@ export class SdmMeter {
     this.#port = port;
     this.#slave = slave;
     this.#registers = sdmRegisters[model];
-    this.#timeoutMs = timeoutMs;
     this.#retries = retries;
-    this.#quietMs = quietMs;
     this.#now = options.now ?? Date.now;
-    this.#parser.on("data", this.#onFrame);
-    this.#port.on("data", this.#onData);
+    this.#transport = new SerialTransport<ModbusRtuParserOutput>({
+      port,
+      parser: new ModbusRtuParser(),
+      stats: this.stats,
+      timeoutMs,
+      quietMs,
+      timeoutError: (ms, garbageBytes) => new ModbusTimeoutError(ms, garbageBytes),
+    });
   }
 
   /** Reads voltage, current, power and both energy registers, checked as `SdmReading` promises. */
   read(): Promise<SdmReading> {
-    return this.#serial(async () => {
+    return this.#transport.serial(async () => {
       const r = this.#registers;
       const voltageV = (await this.#transact(r.voltage, 2)).readFloatBE(0);
       const currentA = (await this.#transact(r.current, 2)).readFloatBE(0);
@@ -139,40 +133,18 @@ export class SdmMeter {
 
   /** Reads one float32 input register pair. */
   readFloat32(register: number): Promise<number> {
-    return this.#serial(async () => (await this.#transact(register, 2)).readFloatBE(0));
+    return this.#transport.serial(async () => (await this.#transact(register, 2)).readFloatBE(0));
   }
 
   /** Reads `count` raw input registers (big-endian bytes, 2 per register). */
   readInputRegisters(register: number, count: number): Promise<Buffer> {
-    return this.#serial(() => this.#transact(register, count));
+    return this.#transport.serial(() => this.#transact(register, count));
   }
 
   /** Detaches from the port (which the caller closes); a request under way fails. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#port.off("data", this.#onData);
-    this.#parser.off("data", this.#onFrame);
-    this.#cancelPending?.(new Error("meter closed"));
+    this.#transport.close(new Error("meter closed"));
   }
-
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task);
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  #onData = (chunk: Buffer): void => {
-    this.#lastByteAt = performance.now();
-    // Bytes outside a request answer nothing we asked: drop them and let the line settle first.
-    if (this.#pending) this.#parser.write(chunk);
-    else this.#needQuiet = true;
-  };
-
-  #onFrame = (item: ModbusRtuParserOutput): void => {
-    if (this.#pending) this.#pending(item);
-    else this.#needQuiet = true;
-  };
 
   #context(register: number, count: number) {
     return { path: this.#port.path, slave: this.#slave, register, count };
@@ -182,93 +154,42 @@ export class SdmMeter {
     return `SDM meter on ${this.#port.path} slave ${this.#slave} register ${hex4(register)}`;
   }
 
-  async #transact(register: number, count: number): Promise<Buffer> {
+  #transact(register: number, count: number): Promise<Buffer> {
     if (!Number.isInteger(register) || register < 0 || register > 0xffff)
       throw new RangeError(`invalid register ${register}`);
     if (!Number.isInteger(count) || count < 1 || count > 125) throw new RangeError(`invalid count ${count}`);
-    const request = modbusFrames.readInputRegistersRequest(this.#slave, register, count);
-    for (let attempt = 1; ; attempt++) {
-      if (this.#closed) throw new MeterReadError(`${this.#where(register)}: meter closed`);
-      if (this.#needQuiet) await this.#awaitQuiet();
-      this.stats.requests++;
-      try {
-        const data = await this.#attempt(request, count);
-        // A late duplicate of an earlier attempt's answer may still be on its way.
-        if (attempt > 1) this.#needQuiet = true;
-        return data;
-      } catch (error) {
-        this.#needQuiet = true;
-        const retryable = error instanceof SerialError && error.retryable && !this.#closed;
-        if (!retryable || attempt > this.#retries) {
-          const message = error instanceof Error ? error.message : String(error);
-          const outcome = retryable ? `failed after ${attempt} attempts` : "failed";
-          throw new MeterReadError(`${this.#where(register)}: ${outcome}: ${message}`, {
-            details: { ...this.#context(register, count), attempts: attempt },
-            cause: error,
-          });
-        }
-        this.stats.retries++;
-      }
-    }
-  }
-
-  /** Waits until no byte has arrived for `quietMs` (bounded, for a line that never falls silent). */
-  async #awaitQuiet(): Promise<void> {
-    const giveUpAt = performance.now() + this.#timeoutMs + this.#quietMs;
-    for (;;) {
-      const now = performance.now();
-      const wait = this.#lastByteAt + this.#quietMs - now;
-      if (wait <= 0 || now >= giveUpAt) break;
-      await sleep(Math.min(wait, giveUpAt - now));
-    }
-    this.#parser.reset();
-    this.#needQuiet = false;
-  }
-
-  #attempt(request: Buffer, count: number): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
-      let garbageBytes = 0;
-      let crcGrace: NodeJS.Timeout | undefined;
-      const finish = (error: Error | undefined, data?: Buffer) => {
-        clearTimeout(timer);
-        clearTimeout(crcGrace);
-        this.#pending = undefined;
-        this.#cancelPending = undefined;
-        if (error) reject(error);
-        else resolve(data!);
-      };
-      const timer = setTimeout(() => {
-        this.stats.timeouts++;
-        finish(new ModbusTimeoutError(this.#timeoutMs, garbageBytes));
-      }, this.#timeoutMs);
-      this.#cancelPending = (error) => finish(error);
-      this.#pending = (item) => {
-        if (item instanceof ModbusGarbageError) {
-          // Noise before the answer is survivable; the answer may still follow.
-          garbageBytes += item.bytes.length;
-          this.stats.garbageBytes += item.bytes.length;
-          return;
-        }
-        if (item instanceof ModbusCrcError) {
-          // Noise can pose as a header whose CRC fails just before the intact answer: give the
-          // answer the quiet period to show up before calling the attempt failed.
-          this.stats.crcErrors++;
-          crcGrace ??= setTimeout(() => finish(item), this.#quietMs);
-          return;
-        }
-        if (item.slave !== this.#slave) {
-          this.stats.foreignFrames++;
-          return;
-        }
-        if (item instanceof SerialError) return finish(item);
-        if (item.data.length !== count * 2)
-          return finish(new ModbusResponseMismatchError(count * 2, item.data.length));
-        finish(undefined, item.data);
-      };
-      this.#port.write(request, (error) => {
-        if (error && this.#pending) finish(error);
-      });
+    return this.#transport.request({
+      request: modbusFrames.readInputRegistersRequest(this.#slave, register, count),
+      retries: this.#retries,
+      judge: (item) => this.#judge(item, count),
+      closedError: () => new MeterReadError(`${this.#where(register)}: meter closed`),
+      failure: (error, attempts, retryable) => {
+        const message = error instanceof Error ? error.message : String(error);
+        const outcome = retryable ? `failed after ${attempts} attempts` : "failed";
+        return new MeterReadError(`${this.#where(register)}: ${outcome}: ${message}`, {
+          details: { ...this.#context(register, count), attempts },
+          cause: error,
+        });
+      },
     });
+  }
+
+  /** What a parsed item means to a request for `count` registers of this slave. */
+  #judge(item: ModbusRtuParserOutput, count: number): Verdict {
+    if (item instanceof ModbusGarbageError) return { garbage: item.bytes.length };
+    if (item instanceof ModbusCrcError) {
+      this.stats.crcErrors++;
+      return { corrupt: item };
+    }
+    // Other slaves on the bus answer their own masters; their frames are not failures of ours.
+    if (item.slave !== this.#slave) {
+      this.stats.foreignFrames++;
+      return undefined;
+    }
+    if (item instanceof SerialError) return { fail: item };
+    if (item.data.length !== count * 2)
+      return { fail: new ModbusResponseMismatchError(count * 2, item.data.length) };
+    return { answer: item.data };
   }
 
   #checkFinite(value: number, register: number, what: string): number {
