@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 
-import type { SerialPort } from "serialport";
-
 import { JbdBms } from "../serial/jbdBms.js";
 import { JbdSimulator } from "../serial/jbdSimulator.js";
-import { openSerialPort } from "../serial/openSerialPort.js";
-import { openPtyPair } from "../serial/ptyPair.js";
+import { openSerialLine } from "../serial/openSerialLine.js";
 import { BatteryRangeError, BatteryUnavailableError } from "./errors.js";
 import { JbdBatteryDriver, jbdMosfetsFor } from "./jbdDriver.js";
 import { PhysicalBattery } from "./physicalBattery.js";
 
 const HOUR = 3_600_000;
-
-const closePort = (port: SerialPort) =>
-  new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
 
 /** A PhysicalBattery over JbdBatteryDriver over JbdBms on a real pty, the simulator at the far end. */
 async function rig(t: TestContext) {
@@ -22,12 +16,9 @@ async function rig(t: TestContext) {
   t.after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
-  const pty = await openPtyPair();
-  cleanups.push(() => pty.close());
-  const hostPort = await openSerialPort(pty.paths[0]);
-  cleanups.push(() => closePort(hostPort));
-  const devicePort = await openSerialPort(pty.paths[1]);
-  cleanups.push(() => closePort(devicePort));
+  const line = await openSerialLine();
+  cleanups.push(() => line.close());
+  const { host: hostPort, device: devicePort } = line;
   const time = { now: 1_700_000_000_000 };
   const clock = () => time.now;
   const simulator = new JbdSimulator({

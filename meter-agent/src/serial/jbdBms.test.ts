@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 
-import type { SerialPort } from "serialport";
-
 import { JbdBms, type JbdBmsOptions } from "./jbdBms.js";
 import { JbdChecksumError, JbdRequestError, JbdStatusError, JbdTimeoutError } from "./jbdErrors.js";
 import { JbdSimulator, type JbdSimulatorOptions } from "./jbdSimulator.js";
-import { openSerialPort } from "./openSerialPort.js";
-import { openPtyPair } from "./ptyPair.js";
+import { openSerialLine } from "./openSerialLine.js";
 
 const HOUR = 3_600_000;
-
-const closePort = (port: SerialPort) =>
-  new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
 
 /** The real driver on the real `serialport` binding, through a socat pty pair, to the simulator. */
 async function jbdRig(
@@ -23,12 +17,9 @@ async function jbdRig(
   t.after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
-  const pty = await openPtyPair();
-  cleanups.push(() => pty.close());
-  const hostPort = await openSerialPort(pty.paths[0]);
-  cleanups.push(() => closePort(hostPort));
-  const devicePort = await openSerialPort(pty.paths[1]);
-  cleanups.push(() => closePort(devicePort));
+  const line = await openSerialLine();
+  cleanups.push(() => line.close());
+  const { host: hostPort, device: devicePort } = line;
   const clock = { now: 1_700_000_000_000 };
   const simulator = new JbdSimulator({ port: devicePort, clock: () => clock.now, ...options.simulator });
   cleanups.push(() => simulator.close());
@@ -42,7 +33,7 @@ async function jbdRig(
     ...options.bms,
   });
   cleanups.push(() => bms.close());
-  return { bms, simulator, clock, path: pty.paths[0] };
+  return { bms, simulator, clock, path: line.path };
 }
 
 describe("JbdBms against JbdSimulator on a pty", { timeout: 15_000 }, () => {

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 
-import type { SerialPort } from "serialport";
-
 import {
   MeterReadError,
   MeterValueError,
@@ -11,16 +9,12 @@ import {
   ModbusTimeoutError,
 } from "./errors.js";
 import { homeProfile, type HomePower } from "./homeProfile.js";
-import { openSerialPort } from "./openSerialPort.js";
-import { openPtyPair } from "./ptyPair.js";
+import { openSerialLine } from "./openSerialLine.js";
 import { SdmMeter, type SdmMeterOptions } from "./sdmMeter.js";
 import { SdmSimulator, type SdmFault, type SdmSimulatorOptions } from "./sdmSimulator.js";
 
 const HOUR = 3_600_000;
 const MIDNIGHT = Date.UTC(2025, 5, 21);
-
-const closePort = (port: SerialPort) =>
-  new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
 
 /**
  * The real driver on the real `serialport` binding, talking through a socat pty pair to the
@@ -34,12 +28,9 @@ async function rig(
   t.after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
-  const pty = await openPtyPair();
-  cleanups.push(() => pty.close());
-  const hostPort = await openSerialPort(pty.paths[0]);
-  cleanups.push(() => closePort(hostPort));
-  const devicePort = await openSerialPort(pty.paths[1]);
-  cleanups.push(() => closePort(devicePort));
+  const line = await openSerialLine();
+  cleanups.push(() => line.close());
+  const { host: hostPort, device: devicePort } = line;
   const clock = { now: MIDNIGHT };
   const simulator = new SdmSimulator({ port: devicePort, clock: () => clock.now, ...options.simulator });
   cleanups.push(() => simulator.close());
@@ -53,7 +44,7 @@ async function rig(
     ...options.meter,
   });
   cleanups.push(() => meter.close());
-  return { meter, simulator, clock, path: pty.paths[0] };
+  return { meter, simulator, clock, path: line.path };
 }
 
 describe("SdmMeter against SdmSimulator on a pty", { timeout: 15_000 }, () => {
