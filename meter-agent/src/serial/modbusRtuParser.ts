@@ -1,5 +1,3 @@
-import { Transform, type TransformCallback, type TransformOptions } from "node:stream";
-
 import {
   ModbusCrcError,
   ModbusExceptionError,
@@ -7,6 +5,7 @@ import {
   ModbusUnexpectedFunctionError,
   modbusExceptionCodes,
 } from "./errors.js";
+import { FramedParser, type FrameCandidate } from "./framedParser.js";
 import { hasValidModbusCrc } from "./modbusCrc.js";
 import { READ_INPUT_REGISTERS } from "./modbusFrames.js";
 
@@ -33,16 +32,15 @@ const BYTE_COUNT_FUNCTIONS = new Set([0x01, 0x02, 0x03, 0x04]);
 const FIXED_8_FUNCTIONS = new Set([0x05, 0x06, 0x0f, 0x10]);
 const KNOWN_FUNCTIONS = new Set([...BYTE_COUNT_FUNCTIONS, ...FIXED_8_FUNCTIONS]);
 
-type Candidate = { kind: "need" } | { kind: "garbage" } | { kind: "frame"; length: number };
-const NEED: Candidate = { kind: "need" };
-const GARBAGE: Candidate = { kind: "garbage" };
+const NEED: FrameCandidate = { kind: "need" };
+const GARBAGE: FrameCandidate = { kind: "garbage" };
 
 /**
  * Length of the response frame that would start at `pos`, read from its header alone.
  * Only headers of responses we can frame count; anything else is one byte of garbage. Decisions use
  * the bytes, never how they were chunked, so splitting a stream anywhere gives the same output.
  */
-function candidateAt(buf: Buffer, pos: number): Candidate {
+function candidateAt(buf: Buffer, pos: number): FrameCandidate {
   const avail = buf.length - pos;
   if (avail < 1) return NEED;
   if (!isSlaveAddress(buf[pos]!)) return GARBAGE;
@@ -72,88 +70,30 @@ function decode(frame: Buffer): ModbusRtuParserOutput {
   return {
     slave,
     functionCode: READ_INPUT_REGISTERS,
-    data: Buffer.from(frame.subarray(3, frame.length - 2)),
+    data: frame.subarray(3, frame.length - 2),
   };
 }
 
 /**
- * Modbus RTU response framing as a stream transform: bytes in, frames (objects) out.
- *
- * RTU marks frame ends by 3.5 characters of silence, which a pseudo-terminal or a USB adapter's
- * buffering does not preserve, so frames are cut by the lengths their headers announce, and the CRC
- * decides. Complete frames are emitted, a truncated frame waits for the rest, and bytes that start
- * no plausible frame are skipped (reported once as a `ModbusGarbageError` before the next output).
- * A frame whose CRC fails is reported as one `ModbusCrcError` and the search resumes one byte after
- * its start, so a real frame hidden behind a false header is still found; the rest of the failed
- * span is not reported again. Without timing, noise can look like a header, so a CRC error means
- * "a plausible frame failed its check": an intact frame right after it may still be the answer.
- * Every decision depends on the bytes alone, never on how they were chunked.
+ * Modbus RTU response framing (see FramedParser): RTU marks frame ends by 3.5 characters of silence,
+ * which a pseudo-terminal or a USB adapter does not preserve, so the CRC decides. Without timing,
+ * noise can look like a header, so a `ModbusCrcError` means "a plausible frame failed its check":
+ * an intact frame right after it may still be the answer. Skipped bytes are a `ModbusGarbageError`.
  */
-export class ModbusRtuParser extends Transform {
-  #buffer: Buffer = Buffer.alloc(0);
-  #garbage: number[] = [];
-  /** Bytes still to come of a frame whose CRC failed: already reported, so not garbage again. */
-  #failedSpan = 0;
-
-  constructor(options: Omit<TransformOptions, "readableObjectMode"> = {}) {
-    super({ ...options, readableObjectMode: true });
+export class ModbusRtuParser extends FramedParser<ModbusRtuParserOutput> {
+  protected candidateAt(buf: Buffer, pos: number): FrameCandidate {
+    return candidateAt(buf, pos);
   }
-
-  /** Forget buffered bytes, e.g. before a retry, so a stale half frame cannot swallow the new one. */
-  reset(): void {
-    this.#buffer = Buffer.alloc(0);
-    this.#garbage = [];
-    this.#failedSpan = 0;
+  protected isIntact(frame: Buffer): boolean {
+    return hasValidModbusCrc(frame);
   }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const buf = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    let pos = 0;
-    for (;;) {
-      const candidate = candidateAt(buf, pos);
-      if (candidate.kind === "need") break;
-      if (candidate.kind === "frame") {
-        if (buf.length - pos < candidate.length) break;
-        const frame = buf.subarray(pos, pos + candidate.length);
-        if (hasValidModbusCrc(frame)) {
-          this.#emit(decode(frame));
-          pos += candidate.length;
-          this.#failedSpan = 0;
-          continue;
-        }
-        if (this.#failedSpan === 0) {
-          this.#emit(new ModbusCrcError(Uint8Array.from(frame)));
-          this.#failedSpan = candidate.length;
-        }
-      }
-      this.#skip(buf[pos]!);
-      pos++;
-    }
-    // Copy so the remainder does not pin the whole chunk it came in.
-    this.#buffer = Buffer.from(buf.subarray(pos));
-    callback();
+  protected decode(frame: Buffer): ModbusRtuParserOutput {
+    return decode(frame);
   }
-
-  override _flush(callback: TransformCallback): void {
-    for (const b of this.#buffer) this.#skip(b);
-    this.#buffer = Buffer.alloc(0);
-    this.#flushGarbage();
-    callback();
+  protected checkError(frame: Uint8Array): ModbusRtuParserOutput {
+    return new ModbusCrcError(frame);
   }
-
-  #skip(byte: number): void {
-    if (this.#failedSpan > 0) this.#failedSpan--;
-    else this.#garbage.push(byte);
-  }
-
-  #emit(output: ModbusRtuParserOutput): void {
-    this.#flushGarbage();
-    this.push(output);
-  }
-
-  #flushGarbage(): void {
-    if (this.#garbage.length === 0) return;
-    this.push(new ModbusGarbageError(Uint8Array.from(this.#garbage)));
-    this.#garbage = [];
+  protected garbageError(bytes: Uint8Array): ModbusRtuParserOutput {
+    return new ModbusGarbageError(bytes);
   }
 }
