@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 
 import { buildTopology, loadTopology } from "./buildTopology.js";
 import { TopologyConfigError } from "./errors.js";
+import { BatteryServer } from "./network/batteryServer.js";
+import { NetworkedBattery } from "./network/networkedBattery.js";
+import { simulatedBattery } from "./simulatedBattery.js";
 import { parseTopologyConfig } from "./topologyConfig.js";
 
 const sim = (name: string) => ({
@@ -160,5 +163,112 @@ describe("topology config", () => {
     await writeFile(path, JSON.stringify({ aggregators: [{ name: "H", members: ["A"] }] }));
     await assert.rejects(loadTopology(path), new RegExp(`${path}: aggregator "H": no battery named "A"`));
     await assert.rejects(loadTopology(join(dir, "missing.json")), /missing\.json: ENOENT/);
+  });
+});
+
+const secret = "topology-test-secret-0123456789-abcdef";
+
+/** A battery server on another "node" serving R (20 Ah, 4 A each way), its time standing still. */
+async function remoteNode(t: TestContext) {
+  const R = simulatedBattery(
+    "R",
+    { capacity: 20, stateOfCharge: 0.5, maxChargeCurrent: 4, maxDischargeCurrent: 4 },
+    () => 1_700_000_000_000,
+  ).battery;
+  const server = new BatteryServer({ batteries: [R], keys: { "home-1": { secret } }, port: 0 });
+  const url = await server.listen();
+  t.after(() => server.close());
+  return { R, url };
+}
+
+const net = (fields: Record<string, unknown>) => ({
+  name: "N",
+  kind: "network",
+  url: "http://127.0.0.1:7400/",
+  keyId: "home-1",
+  secretEnv: "BAL_SECRET",
+  ...fields,
+});
+
+describe("network batteries in a topology config", () => {
+  it("say which fields are missing, and refuse secrets written in the config", () => {
+    assert.deepEqual(
+      problems({
+        batteries: [
+          { name: "N1", kind: "network" },
+          net({ name: "N2", url: "ftp://x/", secretFile: "/run/secret" }),
+          net({ name: "N3", secretEnv: undefined, secret: "hunter2" }),
+          net({ name: "N4", maxDischargeCurrent: 5 }),
+        ],
+      }),
+      [
+        'battery "N1".url: required for kind "network": the battery server\'s base URL, e.g. http://10.0.0.2:7400/',
+        'battery "N1".keyId: required for kind "network": the key id the server knows this client by',
+        'battery "N1": kind "network" needs exactly one of secretEnv (an environment variable) or secretFile (a file) holding the shared secret',
+        'battery "N2".url: must be an http:// or https:// URL',
+        'battery "N2": kind "network" needs exactly one of secretEnv (an environment variable) or secretFile (a file) holding the shared secret',
+        'battery "N3".secret: secrets are not written in the config: name a variable (secretEnv) or a file (secretFile)',
+        'battery "N4": Unrecognized key: "maxDischargeCurrent"',
+      ],
+    );
+  });
+
+  it("builds a NetworkedBattery that joins local batteries in an aggregate", async (t) => {
+    const { R, url } = await remoteNode(t);
+    const config = parseTopologyConfig({
+      batteries: [sim("L"), net({ name: "home-2/R", remoteName: "R", url })],
+      aggregators: [{ name: "C", members: ["L", "home-2/R"] }],
+    });
+    const topology = buildTopology(config, { env: { BAL_SECRET: secret } });
+    assert.ok(topology.get("home-2/R") instanceof NetworkedBattery);
+    assert.deepEqual(await topology.get("home-2/R").getStatus(), await R.getStatus());
+    const c = await topology.get("C").getStatus();
+    assert.equal(c.capacity, 30);
+    await topology.get("C").setCurrent(6);
+    assert.equal((await R.getStatus()).current, 4, "R's share of 6 A, by its 4 of 6 A limit");
+    assert.equal((await topology.get("L").getStatus()).current, 2);
+  });
+
+  it("reads the secret from a file beside the topology file", async (t) => {
+    const { R, url } = await remoteNode(t);
+    const dir = await mkdtemp(join(tmpdir(), "bal-"));
+    await writeFile(join(dir, "home-2.secret"), `${secret}\n`, { mode: 0o600 });
+    const path = join(dir, "topology.json");
+    await writeFile(
+      path,
+      JSON.stringify({
+        batteries: [net({ name: "R", url, secretEnv: undefined, secretFile: "home-2.secret" })],
+      }),
+    );
+    const topology = await loadTopology(path, { env: {} });
+    await topology.get("R").setCurrent(-3);
+    assert.equal((await R.getStatus()).current, -3);
+  });
+
+  it("says which secret is missing or unusable, never what it holds", () => {
+    const build = (battery: Record<string, unknown>, env: Record<string, string>) =>
+      buildTopology(parseTopologyConfig({ batteries: [net(battery)] }), { env, baseDir: "/nonexistent" });
+    assert.throws(
+      () => build({}, {}),
+      /battery "N": the environment variable BAL_SECRET holding the secret is not set/,
+    );
+    assert.throws(
+      () => build({ secretEnv: undefined, secretFile: "bal.secret" }, {}),
+      /battery "N": cannot read the secret file \/nonexistent\/bal\.secret: ENOENT/,
+    );
+    assert.throws(
+      () => build({}, { BAL_SECRET: "hunter2" }),
+      (error: unknown) => {
+        assert.ok(error instanceof TopologyConfigError);
+        assert.deepEqual(error.problems, [
+          'battery "N": the shared secret has 7 characters, at least 32 are required',
+        ]);
+        return true;
+      },
+    );
+    assert.throws(
+      () => build({ url: "http://user:pw@127.0.0.1/" }, { BAL_SECRET: secret }),
+      /battery "N": url must not carry a user name or password/,
+    );
   });
 });

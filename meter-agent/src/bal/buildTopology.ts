@@ -1,11 +1,26 @@
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 
 import { TopologyConfigError } from "./errors.js";
+import { NetworkedBattery } from "./network/networkedBattery.js";
+import { readSecret } from "./network/readSecret.js";
 import { Topology, type TopologyOptions } from "./topology.js";
-import { parseTopologyConfig, type TopologyConfig } from "./topologyConfig.js";
+import {
+  isNetworkBattery,
+  parseTopologyConfig,
+  type NetworkBatteryConfig,
+  type TopologyConfig,
+} from "./topologyConfig.js";
+
+export interface BuildTopologyOptions extends TopologyOptions {
+  /** Where network batteries' `secretEnv` variables are looked up; `process.env` by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Where relative `secretFile` paths start; the topology file's folder for `loadTopology`. */
+  readonly baseDir?: string;
+}
 
 /** Builds every battery in a validated config, each after the batteries it is made from. */
-export function buildTopology(config: TopologyConfig, options: TopologyOptions = {}): Topology {
+export function buildTopology(config: TopologyConfig, options: BuildTopologyOptions = {}): Topology {
   const topology = new Topology(options);
   const problems: string[] = [];
   const attempt = (make: () => void) => {
@@ -18,7 +33,9 @@ export function buildTopology(config: TopologyConfig, options: TopologyOptions =
   };
   for (const b of config.batteries) {
     attempt(() => {
-      if (b.kind === "simulated") {
+      if (isNetworkBattery(b)) {
+        topology.add(networkedBattery(b, options));
+      } else if (b.kind === "simulated") {
         topology.makeBattery(b.name, "simulated", {
           capacity: b.capacity!,
           stateOfCharge: b.stateOfCharge!,
@@ -63,8 +80,30 @@ export function buildTopology(config: TopologyConfig, options: TopologyOptions =
   return topology;
 }
 
+/**
+ * A network entry's battery. Its requests are timestamped by the wall clock, not by
+ * `options.clock`: the server compares them with its own wall clock.
+ */
+function networkedBattery(b: NetworkBatteryConfig, options: BuildTopologyOptions): NetworkedBattery {
+  try {
+    const secret = readSecret(b, options.env ?? process.env, options.baseDir);
+    return new NetworkedBattery(b.name, {
+      url: b.url,
+      keyId: b.keyId,
+      secret,
+      ...(b.remoteName !== undefined && { remoteName: b.remoteName }),
+      ...(b.timeout !== undefined && { timeout: b.timeout }),
+    });
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    // The battery's name is in NetworkedBattery's own messages already.
+    const problem = reason.startsWith(`battery "${b.name}"`) ? reason : `battery "${b.name}": ${reason}`;
+    throw new TopologyConfigError([problem], cause);
+  }
+}
+
 /** Reads, validates and builds a topology file. */
-export async function loadTopology(path: string, options: TopologyOptions = {}): Promise<Topology> {
+export async function loadTopology(path: string, options: BuildTopologyOptions = {}): Promise<Topology> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(path, "utf8"));
@@ -73,7 +112,7 @@ export async function loadTopology(path: string, options: TopologyOptions = {}):
     throw new TopologyConfigError([`${path}: ${reason}`], cause);
   }
   try {
-    return buildTopology(parseTopologyConfig(raw), options);
+    return buildTopology(parseTopologyConfig(raw), { baseDir: dirname(path), ...options });
   } catch (error) {
     if (error instanceof TopologyConfigError) {
       throw new TopologyConfigError(

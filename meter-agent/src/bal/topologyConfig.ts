@@ -1,11 +1,12 @@
 import { z } from "zod";
 
 import { TopologyConfigError } from "./errors.js";
+import { keyIdPattern } from "./network/signing.js";
 
 const name = z.string().min(1, "must be a non-empty name");
 const amperes = z.number().nonnegative().finite();
 
-const battery = z
+const localBattery = z
   .strictObject({
     name,
     /** "simulated", or a kind with a registered driver such as "jbd". */
@@ -27,6 +28,78 @@ const battery = z
         ctx.addIssue({ code: "custom", path: [key], message: `required for kind "${b.kind}"` });
     }
   });
+
+/** A zod error option: says what a missing field of a network battery is for. */
+const requiredForNetwork = (what: string, otherwise?: string) => ({
+  error: (issue: { input?: unknown }) =>
+    issue.input === undefined ? `required for kind "network": ${what}` : otherwise,
+});
+
+/**
+ * A battery served by another node's `BatteryServer`. Its limits come from the remote battery, so
+ * it has no current settings; its secret lives in the environment or a file, never in the config.
+ */
+const networkBattery = z
+  .strictObject({
+    name,
+    kind: z.literal("network"),
+    url: z.url({
+      protocol: /^https?$/,
+      ...requiredForNetwork(
+        "the battery server's base URL, e.g. http://10.0.0.2:7400/",
+        "must be an http:// or https:// URL",
+      ),
+    }),
+    /** The battery's name on the server, when it differs from `name`. */
+    remoteName: name.optional(),
+    keyId: z
+      .string(requiredForNetwork("the key id the server knows this client by"))
+      .regex(keyIdPattern, "must be 1 to 64 letters, digits, dots, dashes or underscores"),
+    secretEnv: z.string().min(1).optional(),
+    secretFile: z.string().min(1).optional(),
+    secret: z
+      .never({
+        error: "secrets are not written in the config: name a variable (secretEnv) or a file (secretFile)",
+      })
+      .optional(),
+    /** Longest wait for an answer (milliseconds). */
+    timeout: z.number().positive().finite().optional(),
+  })
+  .superRefine(
+    (b, ctx) => {
+      if ((b.secretEnv === undefined) === (b.secretFile === undefined) && b.secret === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [],
+          message:
+            'kind "network" needs exactly one of secretEnv (an environment variable) or secretFile (a file) holding the shared secret',
+        });
+      }
+    },
+    // Also when other fields failed, so that an entry's problems are all listed at once.
+    { when: ({ value }) => typeof value === "object" && value !== null },
+  );
+
+export type LocalBatteryConfig = z.infer<typeof localBattery>;
+export type NetworkBatteryConfig = z.infer<typeof networkBattery>;
+
+export function isNetworkBattery(b: LocalBatteryConfig | NetworkBatteryConfig): b is NetworkBatteryConfig {
+  return b.kind === "network";
+}
+
+/**
+ * The entry's kind picks its schema, so that each kind reports its own missing fields rather than
+ * zod's union of every kind's complaints.
+ */
+const battery = z.unknown().transform((raw, ctx): LocalBatteryConfig | NetworkBatteryConfig => {
+  const isNetwork = typeof raw === "object" && raw !== null && (raw as { kind?: unknown }).kind === "network";
+  const parsed = isNetwork ? networkBattery.safeParse(raw) : localBattery.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+  }
+  return z.NEVER;
+});
 
 const aggregator = z.strictObject({
   name,
@@ -77,6 +150,11 @@ const topologyConfig = z.strictObject({
  *       "splitters": [ { "source": "H", "policy": "proportional",
  *                        "partitions": [ { "name": "O1", "fraction": 0.6 },
  *                                        { "name": "O2", "fraction": 0.4 } ] } ] }
+ *
+ * A battery on another node joins like any other, here homeowner 2's C served by their own node:
+ *
+ *     { "name": "C", "kind": "network", "url": "http://10.0.0.2:7400/", "keyId": "hoa",
+ *       "secretFile": "/run/credentials/gridmesh/bal-hoa" }
  */
 export type TopologyConfig = z.infer<typeof topologyConfig>;
 
