@@ -1,0 +1,148 @@
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+
+import { z } from "zod";
+
+import { AgentError } from "../common/agentError.js";
+
+export class AgentConfigError extends AgentError {
+  override readonly name = "AgentConfigError";
+}
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
+const port = z.number().int().min(0).max(65535);
+
+const sdmSource = z.strictObject({
+  kind: z.literal("sdm"),
+  /** Serial device, e.g. /dev/ttyUSB0. */
+  path: z.string().min(1),
+  baudRate: z.number().int().positive().default(9600),
+  slave: z.number().int().min(1).max(247).default(1),
+  model: z.enum(["SDM120", "SDM630"]).default("SDM120"),
+  timeoutMs: z.number().int().positive().default(500),
+  retries: z.number().int().min(0).max(10).default(2),
+});
+
+const simulatedSource = z.strictObject({
+  kind: z.literal("simulated"),
+  /** When the simulated registers stood at their start values (Unix ms). */
+  originMs: z.number().int().nonnegative(),
+  startImportWh: z.number().nonnegative().default(0),
+  startExportWh: z.number().nonnegative().default(0),
+  solarPeakW: z.number().nonnegative().default(4000),
+  baseLoadW: z.number().nonnegative().default(300),
+});
+
+const uplink = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("gateway"),
+    url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    batchSize: z.number().int().min(1).max(1000).default(100),
+    timeoutMs: z.number().int().positive().default(10_000),
+  }),
+  z.strictObject({
+    kind: z.literal("chain"),
+    rpcUrl: z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s) or ws(s) URL" }),
+    batchSize: z.number().int().min(1).max(200).default(50),
+    confirmations: z.number().int().min(1).default(1),
+  }),
+  /** Pull only: the microgrid controller fetches readings with commands and acknowledges them. */
+  z.strictObject({ kind: z.literal("controller") }),
+]);
+
+export const agentConfigSchema = z.strictObject({
+  /** Where the reading store lives; relative paths are from the config file's folder. */
+  dataDir: z.string().min(1),
+  key: z
+    .strictObject({
+      keystore: z.string().min(1),
+      passphraseFile: z.string().min(1).optional(),
+      passphraseEnv: z.string().min(1).optional(),
+      /** scrypt cost for `init`; 2^17 unless a test lowers it. */
+      scryptN: z.number().int().min(2).default(131072),
+    })
+    .refine((k) => (k.passphraseFile === undefined) !== (k.passphraseEnv === undefined), {
+      message: "give exactly one of passphraseFile or passphraseEnv",
+    }),
+  /** The EIP-712 domain readings are signed for. */
+  chain: z.strictObject({ chainId: z.number().int().positive(), ledger: address }),
+  intervalSeconds: z.number().int().min(1).max(86_400),
+  /** How late after a boundary a sample still counts as taken at it; default a tenth of the interval. */
+  boundaryToleranceMs: z.number().int().positive().optional(),
+  source: z.discriminatedUnion("kind", [sdmSource, simulatedSource]),
+  uplink,
+  /** Retry pacing of the forwarder after a failed delivery (doubling, with jitter). */
+  forwarding: z
+    .strictObject({
+      minBackoffMs: z.number().int().positive().default(1000),
+      maxBackoffMs: z.number().int().positive().default(60_000),
+    })
+    .default({ minBackoffMs: 1000, maxBackoffMs: 60_000 }),
+  commands: z
+    .strictObject({
+      host: z.string().default("127.0.0.1"),
+      port,
+      controllers: z.array(address).min(1, "name at least one controller address"),
+    })
+    .optional(),
+  battery: z
+    .strictObject({
+      /** Topology configuration file (make_battery / make_aggregator / make_splitter). */
+      topology: z.string().min(1),
+      /** The battery of the topology this home uses. */
+      name: z.string().min(1),
+    })
+    .optional(),
+  /** Simulated time for demos and tests: `speed` times faster than the wall clock from `originMs`. */
+  clock: z
+    .strictObject({ originMs: z.number().int().nonnegative(), speed: z.number().positive() })
+    .optional(),
+  log: z
+    .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") })
+    .default({ level: "info" }),
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema> & { configDir: string };
+
+/** Validates a parsed configuration; paths inside it are resolved against `configDir`. */
+export function parseAgentConfig(json: unknown, configDir: string): AgentConfig {
+  const parsed = agentConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new AgentConfigError(`invalid meter agent configuration:\n${lines.join("\n")}`);
+  }
+  const c = parsed.data;
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
+  return {
+    ...c,
+    configDir,
+    dataDir: at(c.dataDir),
+    key: {
+      ...c.key,
+      keystore: at(c.key.keystore),
+      passphraseFile: c.key.passphraseFile === undefined ? undefined : at(c.key.passphraseFile),
+    },
+    battery: c.battery === undefined ? undefined : { ...c.battery, topology: at(c.battery.topology) },
+  };
+}
+
+export async function loadAgentConfig(path: string): Promise<AgentConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new AgentConfigError(
+      `cannot read the configuration ${path}: ${(cause as NodeJS.ErrnoException).code ?? "error"}`,
+      { cause },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new AgentConfigError(`the configuration ${path} is not valid JSON: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  return parseAgentConfig(json, dirname(resolve(path)));
+}

@@ -1,0 +1,236 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+
+import { JsonRpcProvider, type Wallet } from "ethers";
+
+import type { Address } from "@gridmesh/contracts";
+
+import type { Logger } from "../common/logger.js";
+import { ChainUplink } from "../forward/chainUplink.js";
+import { Forwarder } from "../forward/forwarder.js";
+import { HttpUplink } from "../forward/httpUplink.js";
+import type { Uplink } from "../forward/uplink.js";
+import { type AgentClock, realClock, scaledClock } from "../readings/clock.js";
+import { ReadingRecorder } from "../readings/readingRecorder.js";
+import { profileRegisterSource, type RegisterSource, sdmRegisterSource } from "../readings/registerSource.js";
+import { homeProfile } from "../serial/homeProfile.js";
+import { openSerialPort } from "../serial/openSerialPort.js";
+import { SdmMeter } from "../serial/sdmMeter.js";
+import { loadKeystore, readPassphrase } from "../signing/keystore.js";
+import { ReadingSigner } from "../signing/readingSigner.js";
+import { ReadingStore } from "../store/readingStore.js";
+import type { AgentConfig } from "./agentConfig.js";
+
+const DAY_MS = 86_400_000;
+
+/** The parts of a running agent, built from its configuration. */
+export interface AgentParts {
+  store: ReadingStore;
+  recorder: ReadingRecorder;
+  source: RegisterSource;
+  forwarder: Forwarder | undefined;
+  clock: AgentClock;
+  /** Releases what the parts hold open (serial port, RPC connection). */
+  close: () => Promise<void>;
+}
+
+/** Decrypts the meter's key; the passphrase is read, used and dropped here. */
+export async function unlockMeterKey(config: AgentConfig): Promise<Wallet> {
+  const passphrase = await readPassphrase({ file: config.key.passphraseFile, env: config.key.passphraseEnv });
+  return loadKeystore(config.key.keystore, passphrase);
+}
+
+export function storePath(config: AgentConfig): string {
+  return join(config.dataDir, "readings.db");
+}
+
+/**
+ * The meter agent: at every interval boundary it reads the meter's registers, signs the interval's
+ * reading, stores it durably and hands it to the forwarder, which delivers stored readings
+ * through outages (store-and-forward, seed 000 §2.1).
+ */
+export class MeterAgent {
+  readonly #config: AgentConfig;
+  readonly #log: Logger;
+  readonly #parts: AgentParts;
+  #timer: NodeJS.Timeout | undefined;
+  #gcTimer: NodeJS.Timeout | undefined;
+  #sampling: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  private constructor(config: AgentConfig, log: Logger, parts: AgentParts) {
+    this.#config = config;
+    this.#log = log;
+    this.#parts = parts;
+  }
+
+  static async start(config: AgentConfig, log: Logger): Promise<MeterAgent> {
+    const wallet = await unlockMeterKey(config);
+    const parts = await buildParts(config, wallet, log);
+    const agent = new MeterAgent(config, log, parts);
+    log.info(
+      {
+        meter: wallet.address,
+        uplink: config.uplink.kind,
+        source: config.source.kind,
+        intervalSeconds: config.intervalSeconds,
+        pending: parts.store.counts().pending,
+      },
+      "meter agent started",
+    );
+    parts.forwarder?.start();
+    agent.#collect();
+    agent.#gcTimer = setInterval(() => agent.#collect(), DAY_MS).unref();
+    agent.#schedule();
+    return agent;
+  }
+
+  get store(): ReadingStore {
+    return this.#parts.store;
+  }
+
+  get forwarder(): Forwarder | undefined {
+    return this.#parts.forwarder;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#gcTimer);
+    await this.#sampling;
+    await this.#parts.forwarder?.stop();
+    await this.#parts.close();
+    this.#parts.store.close();
+    this.#log.info("meter agent stopped");
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    const { clock, recorder } = this.#parts;
+    const wait = clock.delayUntil(recorder.nextBoundaryMs(clock.now()));
+    this.#timer = setTimeout(() => {
+      this.#sampling = this.#sample().finally(() => this.#schedule());
+    }, Math.ceil(wait));
+  }
+
+  async #sample(): Promise<void> {
+    const { source, recorder, forwarder } = this.#parts;
+    try {
+      const outcome = await recorder.record(await source.read());
+      if (outcome.kind === "recorded") {
+        const r = outcome.reading.reading;
+        this.#log.debug(
+          {
+            interval: r.interval.toString(),
+            sequence: r.sequence.toString(),
+            importedWh: (r.importEndWh - r.importStartWh).toString(),
+            exportedWh: (r.exportEndWh - r.exportStartWh).toString(),
+          },
+          "reading stored",
+        );
+        forwarder?.notify();
+      } else if (outcome.kind === "anchored" && outcome.reason !== "first") {
+        this.#log.warn(
+          { interval: outcome.interval.toString(), reason: outcome.reason },
+          "readings restart at this boundary",
+        );
+      } else if (outcome.kind === "skipped" && outcome.reason === "late") {
+        this.#log.warn("boundary sample came too late; this interval gets no reading");
+      }
+    } catch (err) {
+      // A failed read loses this interval's reading (the chain restarts at the next boundary); it
+      // never produces a made-up one.
+      this.#log.error({ err }, "could not take the boundary reading");
+    }
+  }
+
+  #collect(): void {
+    const removed = this.#parts.store.collectGarbage(Date.now());
+    if (removed > 0) this.#log.info({ removed }, "collected delivered readings older than ten weeks");
+  }
+}
+
+async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Promise<AgentParts> {
+  const meter = wallet.address as Address;
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = ReadingStore.open(storePath(config), meter);
+  const clock =
+    config.clock === undefined ? realClock : scaledClock(config.clock.originMs, config.clock.speed);
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const source = await openSource(config, clock, closers);
+    const signer = new ReadingSigner(wallet, meter, {
+      chainId: BigInt(config.chain.chainId),
+      ledger: config.chain.ledger as Address,
+    });
+    const recorder = new ReadingRecorder({
+      store,
+      signer,
+      intervalSeconds: config.intervalSeconds,
+      toleranceMs: config.boundaryToleranceMs ?? (config.intervalSeconds * 1000) / 10,
+    });
+    const uplink = openUplink(config, wallet, closers);
+    const forwarder =
+      uplink === undefined
+        ? undefined
+        : new Forwarder({ store, uplink, log: log.child({ part: "forwarder" }), ...config.forwarding });
+    const close = async () => {
+      for (const c of closers.reverse()) await c();
+    };
+    return { store, recorder, source, forwarder, clock, close };
+  } catch (e) {
+    store.close();
+    for (const c of closers.reverse()) await c();
+    throw e;
+  }
+}
+
+async function openSource(
+  config: AgentConfig,
+  clock: AgentClock,
+  closers: (() => Promise<void>)[],
+): Promise<RegisterSource> {
+  const s = config.source;
+  if (s.kind === "simulated") {
+    return profileRegisterSource({
+      profile: homeProfile({ solarPeakW: s.solarPeakW, baseLoadW: s.baseLoadW }),
+      clock,
+      originMs: s.originMs,
+      startImportWh: s.startImportWh,
+      startExportWh: s.startExportWh,
+    });
+  }
+  const port = await openSerialPort(s.path, s.baudRate);
+  closers.push(() => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())));
+  const meter = new SdmMeter({
+    port,
+    slave: s.slave,
+    model: s.model,
+    timeoutMs: s.timeoutMs,
+    retries: s.retries,
+    now: () => clock.now(),
+  });
+  return sdmRegisterSource(meter);
+}
+
+function openUplink(
+  config: AgentConfig,
+  wallet: Wallet,
+  closers: (() => Promise<void>)[],
+): Uplink | undefined {
+  const u = config.uplink;
+  if (u.kind === "gateway")
+    return new HttpUplink({ url: u.url, batchSize: u.batchSize, timeoutMs: u.timeoutMs });
+  if (u.kind === "chain") {
+    const provider = new JsonRpcProvider(u.rpcUrl, config.chain.chainId, { staticNetwork: true });
+    closers.push(() => Promise.resolve(provider.destroy()));
+    return new ChainUplink({
+      wallet: wallet.connect(provider),
+      ledger: config.chain.ledger as Address,
+      batchSize: u.batchSize,
+      confirmations: u.confirmations,
+    });
+  }
+  return undefined;
+}

@@ -1,0 +1,186 @@
+import { access, mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+import { SigningKey } from "ethers";
+
+import { AgentConfigError, loadAgentConfig, parseAgentConfig } from "../agent/agentConfig.js";
+import { MeterAgent, storePath, unlockMeterKey } from "../agent/meterAgent.js";
+import { AgentError } from "../common/agentError.js";
+import { createAgentLogger } from "../common/logger.js";
+import { createKeystore, keystoreAddress, readPassphrase } from "../signing/keystore.js";
+import { ReadingStore } from "../store/readingStore.js";
+
+const USAGE = `usage: gridmesh-agent <command> [options]
+
+commands:
+  init           create the meter key (encrypted) and a configuration file
+  run            run the agent: read, sign, store and forward readings
+  status         print the stored readings' state as JSON
+  export-public  print the meter's address and public key as JSON (for enrolment)
+
+options:
+  --config <file>       configuration file (default ./agent.json)
+init options:
+  --passphrase-file <f> | --passphrase-env <VAR>   where the key's passphrase is (required)
+  --chain-id <n> --ledger <0x…>                    the DeliveryLedger readings are signed for
+  --interval <seconds>                             trading interval (default 900)
+  --serial <path> [--slave <n>] [--model SDM120|SDM630] | --simulated
+  --gateway <url> | --rpc <url> | --controller     where readings go
+  --data-dir <dir>                                 default ./data
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: "string", default: "agent.json" },
+      "passphrase-file": { type: "string" },
+      "passphrase-env": { type: "string" },
+      "chain-id": { type: "string" },
+      ledger: { type: "string" },
+      interval: { type: "string", default: "900" },
+      serial: { type: "string" },
+      slave: { type: "string", default: "1" },
+      model: { type: "string", default: "SDM120" },
+      simulated: { type: "boolean", default: false },
+      gateway: { type: "string" },
+      rpc: { type: "string" },
+      controller: { type: "boolean", default: false },
+      "data-dir": { type: "string", default: "data" },
+      "scrypt-n": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || command === undefined) {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const configPath = resolve(values.config);
+  switch (command) {
+    case "init":
+      return init(configPath, values);
+    case "run":
+      return run(configPath);
+    case "status":
+      return status(configPath);
+    case "export-public":
+      return exportPublic(configPath);
+    default:
+      process.stderr.write(`unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+type InitValues = Record<string, string | boolean | undefined>;
+
+async function init(configPath: string, v: InitValues): Promise<number> {
+  const exists = await access(configPath).then(
+    () => true,
+    () => false,
+  );
+  if (exists)
+    throw new AgentConfigError(`${configPath} exists; refusing to overwrite a meter's configuration`);
+  const str = (k: string) => (typeof v[k] === "string" ? v[k] : undefined);
+  const uplinks = [str("gateway"), str("rpc"), v.controller ? "controller" : undefined].filter(
+    (x) => x !== undefined,
+  );
+  if (uplinks.length !== 1)
+    throw new AgentConfigError("give exactly one of --gateway <url>, --rpc <url> or --controller");
+  if ((str("serial") === undefined) === !v.simulated)
+    throw new AgentConfigError("give exactly one of --serial <path> or --simulated");
+  const config = {
+    dataDir: str("data-dir"),
+    key: {
+      keystore: "meter-key.json",
+      ...(str("passphrase-file") === undefined ? {} : { passphraseFile: str("passphrase-file") }),
+      ...(str("passphrase-env") === undefined ? {} : { passphraseEnv: str("passphrase-env") }),
+      ...(str("scrypt-n") === undefined ? {} : { scryptN: Number(str("scrypt-n")) }),
+    },
+    chain: { chainId: Number(str("chain-id")), ledger: str("ledger") },
+    intervalSeconds: Number(str("interval")),
+    source: v.simulated
+      ? { kind: "simulated", originMs: Date.now() }
+      : { kind: "sdm", path: str("serial"), slave: Number(str("slave")), model: str("model") },
+    uplink:
+      str("gateway") !== undefined
+        ? { kind: "gateway", url: str("gateway") }
+        : str("rpc") !== undefined
+          ? { kind: "chain", rpcUrl: str("rpc") }
+          : { kind: "controller" },
+  };
+  // Validate everything before creating anything, so a typo leaves no half-made meter behind.
+  const parsed = parseAgentConfig(config, dirname(configPath));
+  const passphrase = await readPassphrase({ file: parsed.key.passphraseFile, env: parsed.key.passphraseEnv });
+  const wallet = await createKeystore(parsed.key.keystore, passphrase, { scryptN: parsed.key.scryptN });
+  await mkdir(parsed.dataDir, { recursive: true, mode: 0o700 });
+  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+  process.stdout.write(
+    `${JSON.stringify({ meter: wallet.address, config: configPath, keystore: parsed.key.keystore })}\n`,
+  );
+  return 0;
+}
+
+async function run(configPath: string): Promise<number> {
+  const config = await loadAgentConfig(configPath);
+  const log = createAgentLogger(config.log.level);
+  const agent = await MeterAgent.start(config, log);
+  await new Promise<void>((resolveStop) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, "stopping");
+      resolveStop();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await agent.stop();
+  return 0;
+}
+
+async function status(configPath: string): Promise<number> {
+  const config = await loadAgentConfig(configPath);
+  const meter = await keystoreAddress(config.key.keystore);
+  const store = ReadingStore.open(storePath(config), meter);
+  try {
+    const last = store.last();
+    const out = {
+      meter,
+      counts: store.counts(),
+      lastReading:
+        last === undefined
+          ? null
+          : {
+              interval: last.reading.interval.toString(),
+              sequence: last.reading.sequence.toString(),
+              delivered: last.deliveredMs !== null,
+              deliveredVia: last.deliveredVia,
+            },
+      anchor: store.anchor() === undefined ? null : { interval: store.anchor()!.interval.toString() },
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
+async function exportPublic(configPath: string): Promise<number> {
+  const config = await loadAgentConfig(configPath);
+  const wallet = await unlockMeterKey(config);
+  const publicKey = SigningKey.computePublicKey(wallet.signingKey.publicKey, false);
+  process.stdout.write(`${JSON.stringify({ meter: wallet.address, publicKey })}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    // Expected failures get their message alone; anything else is a bug and keeps its stack.
+    process.stderr.write(
+      e instanceof AgentError ? `error: ${e.message}\n` : `${(e as Error).stack ?? String(e)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);
