@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 
 import { JbdBms, type JbdBmsOptions } from "./jbdBms.js";
-import { JbdChecksumError, JbdRequestError, JbdStatusError, JbdTimeoutError } from "./jbdErrors.js";
+import {
+  JbdChecksumError,
+  JbdRequestError,
+  JbdStatusError,
+  JbdTimeoutError,
+  JbdValueError,
+} from "./jbdErrors.js";
+import { encodeCellVoltages, JBD_CELL_VOLTAGES, JBD_STATUS_OK, jbdFrames } from "./jbdFrames.js";
 import { JbdSimulator, type JbdSimulatorOptions } from "./jbdSimulator.js";
 import { openSerialLine } from "./openSerialLine.js";
 
@@ -53,6 +60,25 @@ describe("JbdBms against JbdSimulator on a pty", { timeout: 15_000 }, () => {
     assert.equal(info.voltageV, 12.8);
     assert.equal(simulator.stats.requests, 2);
     assert.equal(bms.stats.retries, 0);
+  });
+
+  it("refuses a cell list shorter than the cell count basic info gave", async (t) => {
+    const { bms, simulator } = await jbdRig(t, { simulator: { cells: 4 } });
+    await bms.readBasicInfo();
+    // An intact, well-checksummed 0x04 answer that lists three of the four cells.
+    const short = jbdFrames.response(
+      JBD_CELL_VOLTAGES,
+      JBD_STATUS_OK,
+      encodeCellVoltages([3200, 3200, 3200]),
+    );
+    simulator.inject({ kind: "garbage", bytes: short });
+    await assert.rejects(
+      bms.readCellVoltages(),
+      (e: unknown) =>
+        e instanceof JbdValueError &&
+        /3 cell voltages reported but basic info counts 4 cells/.test(e.message),
+    );
+    assert.equal((await bms.readCellVoltages()).length, 4);
   });
 
   it("follows the applied current with JBD's sign flipped to the BAL's", async (t) => {

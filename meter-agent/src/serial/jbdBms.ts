@@ -70,8 +70,8 @@ const hex2 = (n: number) => `0x${n.toString(16).padStart(2, "0")}`;
  *
  * Current is reported in the BAL's sign: positive while discharging (JBD's own sign is the
  * opposite). Values that cannot be true (RSOC above 100 %, remaining above nominal capacity by more
- * than rounding, an empty cell list) are a `JbdValueError`, never returned. The cell count of 0x03
- * is not yet compared with the cells 0x04 reports.
+ * than rounding, an empty cell list, a cell list whose length differs from the cell count the last
+ * 0x03 answer gave) are a `JbdValueError`, never returned.
  *
  * JBD answers carry the register but no transaction id, so as with Modbus a late answer after a
  * timeout could pose as the next one; after any failure the driver awaits `quietMs` of silence and
@@ -97,6 +97,8 @@ export class JbdBms {
   readonly #transport: SerialTransport<JbdResponseParserOutput>;
 
   #lastAnswerAt = -Infinity;
+  /** The cell count of the latest basic info, to check 0x04 answers against. */
+  #cellCount: number | undefined;
 
   constructor(options: JbdBmsOptions) {
     const { port, timeoutMs = 500, retries = 2, quietMs = 50, idleMs = 5000, wakeMs = 100 } = options;
@@ -134,6 +136,7 @@ export class JbdBms {
         JBD_BASIC_INFO,
         `remaining capacity ${info.remainingAh} Ah exceeds nominal ${info.nominalAh} Ah`,
       );
+      this.#cellCount = info.cellCount;
       return info;
     });
   }
@@ -144,6 +147,12 @@ export class JbdBms {
       const data = await this.#transact(JBD_CELL_VOLTAGES, jbdFrames.readRequest(JBD_CELL_VOLTAGES));
       const cells = this.#decode(JBD_CELL_VOLTAGES, () => decodeCellVoltages(data));
       this.#check(cells.length > 0, JBD_CELL_VOLTAGES, "no cells reported");
+      // A truncated-but-valid list would hide a cell from the caller's over/under-voltage checks.
+      this.#check(
+        this.#cellCount === undefined || cells.length === this.#cellCount,
+        JBD_CELL_VOLTAGES,
+        `${cells.length} cell voltages reported but basic info counts ${this.#cellCount} cells`,
+      );
       return cells;
     });
   }
