@@ -1,3 +1,5 @@
 export * from "./intervals.js";
 export * from "./typedData.js";
 export * from "./abis.js";
+export * from "./readingWire.js";
+export * from "./clearing/index.js";
