@@ -177,6 +177,12 @@ async function exportPublic(configPath: string): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (e: unknown) => {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) {
+      process.stderr.write(`${(e as Error).message}\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
     // Expected failures get their message alone; anything else is a bug and keeps its stack.
     process.stderr.write(
       e instanceof AgentError ? `error: ${e.message}\n` : `${(e as Error).stack ?? String(e)}\n`,

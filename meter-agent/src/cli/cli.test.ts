@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+import { tempDir } from "../testing/tempDir.js";
+
+const AGENT = fileURLToPath(new URL("../../bin/gridmesh-agent.mjs", import.meta.url));
+const PASSPHRASE = "a passphrase for the cli test";
+
+/** Runs the real CLI in `cwd`; resolves with its exit code and output instead of throwing. */
+async function cli(cwd: string, ...args: string[]) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [AGENT, ...args], { cwd });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const { code, stdout, stderr } = e as { code: number; stdout: string; stderr: string };
+    return { code, stdout, stderr };
+  }
+}
+
+const initArgs = [
+  "init",
+  "--config",
+  "agent.json",
+  "--passphrase-file",
+  "pass",
+  "--chain-id",
+  "31337",
+  "--ledger",
+  "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  "--interval",
+  "60",
+  "--simulated",
+  "--controller",
+  "--scrypt-n",
+  "1024",
+];
+
+describe("gridmesh-agent CLI", { timeout: 60_000 }, () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+    await writeFile(join(dir, "pass"), `${PASSPHRASE}\n`, { mode: 0o600 });
+  });
+  afterEach(() => cleanup());
+
+  it("init creates an encrypted key and a valid configuration; status and export-public read them", async () => {
+    const init = await cli(dir, ...initArgs);
+    assert.equal(init.code, 0, init.stderr);
+    const { meter } = JSON.parse(init.stdout) as { meter: string };
+    const key = await readFile(join(dir, "meter-key.json"), "utf8");
+    assert.ok(!key.includes(PASSPHRASE));
+    assert.equal((await stat(join(dir, "agent.json"))).mode & 0o777, 0o600);
+
+    const pub = await cli(dir, "export-public", "--config", "agent.json");
+    assert.equal(pub.code, 0, pub.stderr);
+    assert.equal(JSON.parse(pub.stdout).meter, meter);
+    assert.match(JSON.parse(pub.stdout).publicKey, /^0x04[0-9a-f]{128}$/);
+
+    const status = await cli(dir, "status", "--config", "agent.json");
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(JSON.parse(status.stdout).counts, { total: 0, pending: 0, delivered: 0, expired: 0 });
+    assert.equal(JSON.parse(status.stdout).meter, meter.toLowerCase());
+
+    const again = await cli(dir, ...initArgs);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /refusing to overwrite/);
+  });
+
+  it("names every bad configuration field, and creates nothing on a bad init", async () => {
+    const bad = await cli(dir, ...initArgs.map((a) => (a === "31337" ? "0" : a === "60" ? "1.5" : a)));
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /chain\.chainId: .*/);
+    assert.match(bad.stderr, /intervalSeconds: .*/);
+    await assert.rejects(stat(join(dir, "meter-key.json")), /ENOENT/);
+
+    await writeFile(
+      join(dir, "broken.json"),
+      JSON.stringify({
+        dataDir: "d",
+        key: { keystore: "k.json" },
+        chain: { chainId: 1, ledger: "0x12" },
+        intervalSeconds: 900,
+        source: { kind: "sdm" },
+        uplink: { kind: "carrier-pigeon" },
+      }),
+    );
+    const run = await cli(dir, "run", "--config", "broken.json");
+    assert.equal(run.code, 1);
+    for (const field of [
+      "key: give exactly one of passphraseFile or passphraseEnv",
+      "chain.ledger",
+      "source.path",
+      "uplink.kind",
+    ]) {
+      assert.ok(run.stderr.includes(field), `${field} not named in:\n${run.stderr}`);
+    }
+    assert.ok(!run.stderr.includes("    at "), "a configuration error is a message, not a stack trace");
+  });
+
+  it("refuses a wrong passphrase without revealing either passphrase", async () => {
+    assert.equal((await cli(dir, ...initArgs)).code, 0);
+    await writeFile(join(dir, "pass"), "not the right passphrase\n");
+    const pub = await cli(dir, "export-public", "--config", "agent.json");
+    assert.equal(pub.code, 1);
+    assert.match(pub.stderr, /wrong passphrase for the keystore/);
+    assert.ok(!pub.stderr.includes("not the right") && !pub.stderr.includes(PASSPHRASE));
+  });
+
+  it("rejects an unknown command or option with the usage", async () => {
+    const out = await cli(dir, "launch");
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /unknown command "launch"/);
+    const option = await cli(dir, "run", "--confgi", "agent.json");
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /Unknown option '--confgi'/);
+    assert.ok(!option.stderr.includes("    at "));
+  });
+});
