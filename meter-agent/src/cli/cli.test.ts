@@ -59,13 +59,15 @@ describe("gridmesh-agent CLI", { timeout: 60_000 }, () => {
 
     const pub = await cli(dir, "export-public", "--config", "agent.json");
     assert.equal(pub.code, 0, pub.stderr);
-    assert.equal(JSON.parse(pub.stdout).meter, meter);
-    assert.match(JSON.parse(pub.stdout).publicKey, /^0x04[0-9a-f]{128}$/);
+    const exported = JSON.parse(pub.stdout) as { meter: string; publicKey: string };
+    assert.equal(exported.meter, meter);
+    assert.match(exported.publicKey, /^0x04[0-9a-f]{128}$/);
 
     const status = await cli(dir, "status", "--config", "agent.json");
     assert.equal(status.code, 0, status.stderr);
-    assert.deepEqual(JSON.parse(status.stdout).counts, { total: 0, pending: 0, delivered: 0, expired: 0 });
-    assert.equal(JSON.parse(status.stdout).meter, meter.toLowerCase());
+    const state = JSON.parse(status.stdout) as { meter: string; counts: unknown };
+    assert.deepEqual(state.counts, { total: 0, pending: 0, delivered: 0, expired: 0 });
+    assert.equal(state.meter, meter.toLowerCase());
 
     const again = await cli(dir, ...initArgs);
     assert.equal(again.code, 1);
