@@ -3,3 +3,4 @@ export * from "./typedData.js";
 export * from "./abis.js";
 export * from "./readingWire.js";
 export * from "./clearing/index.js";
+export * from "./meterCommands.js";

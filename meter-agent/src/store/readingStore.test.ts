@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 
-import type { Address, MeterReading } from "@gridmesh/contracts";
+import type { Address, Hex, MeterReading } from "@gridmesh/contracts";
 
 import { tempDir } from "../testing/tempDir.js";
 import { BACKUP_RETENTION_MS, ReadingStore } from "./readingStore.js";
 
 const METER = "0x00000000000000000000000000000000000000a1" as Address;
-const SIG = `0x${"11".repeat(65)}`;
+const SIG: Hex = `0x${"11".repeat(65)}`;
 
 function reading(sequence: bigint, interval: bigint, from = 0n): MeterReading {
   return {

@@ -241,12 +241,28 @@ export class ReadingStore {
     this.#q.putState.run(key, JSON.stringify(value));
   }
 
-  /** Runs `fn` in one write transaction: all of it is durable, or none. */
+  /**
+   * Runs `fn` in one write transaction: all of it is durable, or none. Store methods called inside
+   * it join it rather than committing on their own.
+   */
   transaction<T>(fn: () => T): T {
     return this.#transaction(fn);
   }
 
+  #inTransaction = false;
+
   #transaction<T>(fn: () => T): T {
+    // An inner call joins the outer transaction, so callers can group store methods atomically.
+    if (this.#inTransaction) return fn();
+    this.#inTransaction = true;
+    try {
+      return this.#commit(fn);
+    } finally {
+      this.#inTransaction = false;
+    }
+  }
+
+  #commit<T>(fn: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       const out = fn();
