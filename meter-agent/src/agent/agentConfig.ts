@@ -50,57 +50,89 @@ const uplink = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("controller") }),
 ]);
 
-export const agentConfigSchema = z.strictObject({
-  /** Where the reading store lives; relative paths are from the config file's folder. */
-  dataDir: z.string().min(1),
-  key: z
-    .strictObject({
-      keystore: z.string().min(1),
-      passphraseFile: z.string().min(1).optional(),
-      passphraseEnv: z.string().min(1).optional(),
-      /** scrypt cost for `init`; 2^17 unless a test lowers it. */
-      scryptN: z.number().int().min(2).default(131072),
-    })
-    .refine((k) => (k.passphraseFile === undefined) !== (k.passphraseEnv === undefined), {
-      message: "give exactly one of passphraseFile or passphraseEnv",
-    }),
-  /** The EIP-712 domain readings are signed for. */
-  chain: z.strictObject({ chainId: z.number().int().positive(), ledger: address }),
-  intervalSeconds: z.number().int().min(1).max(86_400),
-  /** How late after a boundary a sample still counts as taken at it; default a tenth of the interval. */
-  boundaryToleranceMs: z.number().int().positive().optional(),
-  source: z.discriminatedUnion("kind", [sdmSource, simulatedSource]),
-  uplink,
-  /** Retry pacing of the forwarder after a failed delivery (doubling, with jitter). */
-  forwarding: z
-    .strictObject({
-      minBackoffMs: z.number().int().positive().default(1000),
-      maxBackoffMs: z.number().int().positive().default(60_000),
-    })
-    .default({ minBackoffMs: 1000, maxBackoffMs: 60_000 }),
-  commands: z
-    .strictObject({
-      host: z.string().default("127.0.0.1"),
-      port,
-      controllers: z.array(address).min(1, "name at least one controller address"),
-    })
-    .optional(),
-  battery: z
-    .strictObject({
-      /** Topology configuration file (make_battery / make_aggregator / make_splitter). */
-      topology: z.string().min(1),
-      /** The battery of the topology this home uses. */
-      name: z.string().min(1),
-    })
-    .optional(),
-  /** Simulated time for demos and tests: `speed` times faster than the wall clock from `originMs`. */
-  clock: z
-    .strictObject({ originMs: z.number().int().nonnegative(), speed: z.number().positive() })
-    .optional(),
-  log: z
-    .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") })
-    .default({ level: "info" }),
-});
+export const agentConfigSchema = z
+  .strictObject({
+    /** Where the reading store lives; relative paths are from the config file's folder. */
+    dataDir: z.string().min(1),
+    key: z
+      .strictObject({
+        keystore: z.string().min(1),
+        passphraseFile: z.string().min(1).optional(),
+        passphraseEnv: z.string().min(1).optional(),
+        /** scrypt cost for `init`; 2^17 unless a test lowers it. */
+        scryptN: z.number().int().min(2).default(131072),
+      })
+      .refine((k) => (k.passphraseFile === undefined) !== (k.passphraseEnv === undefined), {
+        message: "give exactly one of passphraseFile or passphraseEnv",
+      }),
+    /** The EIP-712 domain readings are signed for. */
+    chain: z.strictObject({ chainId: z.number().int().positive(), ledger: address }),
+    intervalSeconds: z.number().int().min(1).max(86_400),
+    /** How late after a boundary a sample still counts as taken at it; default a tenth of the interval. */
+    boundaryToleranceMs: z.number().int().positive().optional(),
+    source: z.discriminatedUnion("kind", [sdmSource, simulatedSource]),
+    uplink,
+    /** Retry pacing of the forwarder after a failed delivery (doubling, with jitter). */
+    forwarding: z
+      .strictObject({
+        minBackoffMs: z.number().int().positive().default(1000),
+        maxBackoffMs: z.number().int().positive().default(60_000),
+      })
+      .default({ minBackoffMs: 1000, maxBackoffMs: 60_000 }),
+    commands: z
+      .strictObject({
+        host: z.string().default("127.0.0.1"),
+        port,
+        controllers: z.array(address).min(1, "name at least one controller address"),
+      })
+      .optional(),
+    battery: z
+      .strictObject({
+        /** Topology configuration file (make_battery / make_aggregator / make_splitter). */
+        topology: z.string().min(1),
+        /** The battery of the topology this home uses. */
+        name: z.string().min(1),
+      })
+      .optional(),
+    /** Serves the home battery to other nodes (networked BAL), e.g. the microgrid controller. */
+    batteryServer: z
+      .strictObject({
+        host: z.string().default("127.0.0.1"),
+        port,
+        clients: z
+          .array(
+            z
+              .strictObject({
+                keyId: z.string().min(1),
+                secretEnv: z.string().min(1).optional(),
+                secretFile: z.string().min(1).optional(),
+              })
+              .refine((c) => (c.secretEnv === undefined) !== (c.secretFile === undefined), {
+                message: "give exactly one of secretEnv or secretFile",
+              }),
+          )
+          .min(1, "name at least one client"),
+      })
+      .optional(),
+    /** Simulated time for demos and tests: `speed` times faster than the wall clock from `originMs`. */
+    clock: z
+      .strictObject({ originMs: z.number().int().nonnegative(), speed: z.number().positive() })
+      .optional(),
+    log: z
+      .strictObject({
+        level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      })
+      .default({ level: "info" }),
+  })
+  .superRefine((c, ctx) => {
+    if (c.batteryServer !== undefined && c.battery === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["batteryServer"],
+        message: "serves the home battery: configure `battery` too",
+      });
+    }
+  });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema> & { configDir: string };
 
@@ -123,6 +155,16 @@ export function parseAgentConfig(json: unknown, configDir: string): AgentConfig 
       passphraseFile: c.key.passphraseFile === undefined ? undefined : at(c.key.passphraseFile),
     },
     battery: c.battery === undefined ? undefined : { ...c.battery, topology: at(c.battery.topology) },
+    batteryServer:
+      c.batteryServer === undefined
+        ? undefined
+        : {
+            ...c.batteryServer,
+            clients: c.batteryServer.clients.map((k) => ({
+              ...k,
+              secretFile: k.secretFile === undefined ? undefined : at(k.secretFile),
+            })),
+          },
   };
 }
 

@@ -5,7 +5,14 @@ import { JsonRpcProvider, type Wallet } from "ethers";
 
 import type { Address } from "@gridmesh/contracts";
 
+import type { Battery } from "../bal/battery.js";
+import { BatteryServer } from "../bal/network/batteryServer.js";
+import { readSecret } from "../bal/network/readSecret.js";
+import { CommandExecutor } from "../commands/commandExecutor.js";
+import { CommandServer } from "../commands/commandServer.js";
+import { readMeterState } from "../commands/meterState.js";
 import type { Logger } from "../common/logger.js";
+import { BatteryPolicyLoop } from "../control/batteryPolicyLoop.js";
 import { ChainUplink } from "../forward/chainUplink.js";
 import { Forwarder } from "../forward/forwarder.js";
 import { HttpUplink } from "../forward/httpUplink.js";
@@ -20,6 +27,7 @@ import { loadKeystore, readPassphrase } from "../signing/keystore.js";
 import { ReadingSigner } from "../signing/readingSigner.js";
 import { ReadingStore } from "../store/readingStore.js";
 import type { AgentConfig } from "./agentConfig.js";
+import { openAgentBattery } from "./agentBattery.js";
 
 const DAY_MS = 86_400_000;
 
@@ -30,6 +38,10 @@ export interface AgentParts {
   source: RegisterSource;
   forwarder: Forwarder | undefined;
   clock: AgentClock;
+  battery: Battery | undefined;
+  policy: BatteryPolicyLoop | undefined;
+  commands: CommandServer | undefined;
+  batteryServer: BatteryServer | undefined;
   /** Releases what the parts hold open (serial port, RPC connection). */
   close: () => Promise<void>;
 }
@@ -50,7 +62,6 @@ export function storePath(config: AgentConfig): string {
  * through outages (store-and-forward, seed 000 §2.1).
  */
 export class MeterAgent {
-  readonly #config: AgentConfig;
   readonly #log: Logger;
   readonly #parts: AgentParts;
   #timer: NodeJS.Timeout | undefined;
@@ -58,8 +69,7 @@ export class MeterAgent {
   #sampling: Promise<void> = Promise.resolve();
   #stopped = false;
 
-  private constructor(config: AgentConfig, log: Logger, parts: AgentParts) {
-    this.#config = config;
+  private constructor(log: Logger, parts: AgentParts) {
     this.#log = log;
     this.#parts = parts;
   }
@@ -67,7 +77,7 @@ export class MeterAgent {
   static async start(config: AgentConfig, log: Logger): Promise<MeterAgent> {
     const wallet = await unlockMeterKey(config);
     const parts = await buildParts(config, wallet, log);
-    const agent = new MeterAgent(config, log, parts);
+    const agent = new MeterAgent(log, parts);
     log.info(
       {
         meter: wallet.address,
@@ -79,6 +89,11 @@ export class MeterAgent {
       "meter agent started",
     );
     parts.forwarder?.start();
+    parts.policy?.start();
+    if (parts.commands !== undefined)
+      log.info({ url: await parts.commands.listen() }, "controller commands accepted");
+    if (parts.batteryServer !== undefined)
+      log.info({ url: await parts.batteryServer.listen() }, "battery served");
     agent.#collect();
     agent.#gcTimer = setInterval(() => agent.#collect(), DAY_MS).unref();
     agent.#schedule();
@@ -93,12 +108,29 @@ export class MeterAgent {
     return this.#parts.forwarder;
   }
 
+  /** Where the home battery is served (networked BAL), when configured. */
+  get batteryServerUrl(): string | undefined {
+    return this.#parts.batteryServer?.url;
+  }
+
+  /** Where controller commands are accepted, when configured. */
+  get commandsUrl(): string | undefined {
+    return this.#parts.commands?.url;
+  }
+
+  get batteryPolicy(): BatteryPolicyLoop | undefined {
+    return this.#parts.policy;
+  }
+
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     clearTimeout(this.#timer);
     clearInterval(this.#gcTimer);
     await this.#sampling;
+    await this.#parts.commands?.close();
+    await this.#parts.batteryServer?.close();
+    await this.#parts.policy?.stop();
     await this.#parts.forwarder?.stop();
     await this.#parts.close();
     this.#parts.store.close();
@@ -175,10 +207,59 @@ async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Pro
       uplink === undefined
         ? undefined
         : new Forwarder({ store, uplink, log: log.child({ part: "forwarder" }), ...config.forwarding });
+
+    let battery: Battery | undefined;
+    let policy: BatteryPolicyLoop | undefined;
+    if (config.battery !== undefined) {
+      const home = await openAgentBattery(config.battery.topology, config.battery.name, clock);
+      closers.push(() => home.close());
+      battery = home.battery;
+      policy = new BatteryPolicyLoop({
+        battery,
+        state: () => readMeterState(store),
+        netPowerW: () => source.netPowerW(),
+        clock,
+        log: log.child({ part: "battery" }),
+      });
+    }
+    const commands =
+      config.commands === undefined
+        ? undefined
+        : new CommandServer({
+            // Command expiry and delivery times are wall-clock matters even when readings run
+            // on simulated time.
+            executor: new CommandExecutor({
+              store,
+              battery,
+              clock: realClock,
+              onStateChange: () => policy?.notify(),
+            }),
+            chainId: BigInt(config.chain.chainId),
+            controllers: config.commands.controllers as Address[],
+            host: config.commands.host,
+            port: config.commands.port,
+            clock: realClock,
+            log: log.child({ part: "commands" }),
+          });
+    const batteryServer =
+      config.batteryServer === undefined || battery === undefined
+        ? undefined
+        : new BatteryServer({
+            batteries: [battery],
+            keys: Object.fromEntries(
+              config.batteryServer.clients.map((c) => [
+                c.keyId,
+                { secret: readSecret(c, process.env, config.configDir) },
+              ]),
+            ),
+            host: config.batteryServer.host,
+            port: config.batteryServer.port,
+            logger: log.child({ part: "battery-server" }),
+          });
     const close = async () => {
       for (const c of closers.reverse()) await c();
     };
-    return { store, recorder, source, forwarder, clock, close };
+    return { store, recorder, source, forwarder, clock, battery, policy, commands, batteryServer, close };
   } catch (e) {
     store.close();
     for (const c of closers.reverse()) await c();

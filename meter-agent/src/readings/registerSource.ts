@@ -12,6 +12,8 @@ export interface RegisterSample {
 /** Where readings come from: a real meter, or a simulated home. */
 export interface RegisterSource {
   read(): Promise<RegisterSample>;
+  /** Net active power now, in watts: positive importing from the grid, negative exporting. */
+  netPowerW(): Promise<number>;
 }
 
 /** An Eastron SDM meter on a serial line. */
@@ -24,6 +26,9 @@ export function sdmRegisterSource(meter: SdmMeter): RegisterSource {
         exportWh: BigInt(Math.floor(r.exportWh)),
         atMs: r.at.getTime(),
       };
+    },
+    async netPowerW() {
+      return (await meter.read()).activePowerW;
     },
   };
 }
@@ -77,6 +82,10 @@ export function profileRegisterSource(options: ProfileRegisterOptions): Register
         exportWh: BigInt(Math.floor(r.exportWh)),
         atMs: now,
       });
+    },
+    netPowerW() {
+      const { solarW, loadW } = profile(clock.now());
+      return Promise.resolve(loadW - solarW);
     },
   };
 }
