@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { seededRandom } from "../common/seededRandom.js";
 import { homeProfile, type HomeProfile } from "./homeProfile.js";
 import { hasValidModbusCrc } from "./modbusCrc.js";
 import { READ_INPUT_REGISTERS, modbusFrames } from "./modbusFrames.js";
@@ -71,17 +72,6 @@ const STEP_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const FREQUENCY_REGISTER = 0x0046;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Length of the request frame at `pos`, or "need" / "garbage". Requests, unlike responses, have a
  * fixed 8 bytes except for the multiple writes, whose byte count sits at offset 6.
@@ -141,7 +131,7 @@ export class SdmSimulator {
     this.#integratedTo = this.#simStart;
     this.#importWh = options.importWh ?? 0;
     this.#exportWh = options.exportWh ?? 0;
-    this.#random = mulberry32(options.seed ?? 1);
+    this.#random = seededRandom(options.seed ?? 1);
     this.#port.on("data", this.#onData);
   }
 
