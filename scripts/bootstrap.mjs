@@ -96,6 +96,10 @@ function ensureNode() {
  */
 const SYSTEM_PACKAGES = {
   socat: "socat", // pseudo-terminal pairs for the serial devices' simulators
+  // The gateway's store tests start a private PostgreSQL server. The server binaries live off PATH
+  // (/usr/lib/postgresql/<version>/bin) and psql comes with the client alone, so the key is a
+  // command that only the server packages bring.
+  pg_ctlcluster: "postgresql",
 };
 
 function commandExists(cmd) {
