@@ -113,7 +113,10 @@ describe("store-and-forward through crashes and outages", () => {
     const { child, exited } = startAgent();
     const store = ReadingStore.open(join(dir, "data", "readings.db"), meter);
     try {
-      while (store.counts().pending > 0 || store.counts().total === 0) await sleep(100);
+      // Started (it stores new readings), then caught up: only then ask it to stop.
+      const before = store.counts().total;
+      while (store.counts().total === before) await sleep(50);
+      while (store.counts().pending > 0) await sleep(100);
       child.kill("SIGTERM");
       const { code, stderr } = await exited;
       assert.equal(code, 0, stderr);

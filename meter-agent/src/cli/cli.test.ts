@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -112,6 +113,27 @@ describe("gridmesh-agent CLI", { timeout: 60_000 }, () => {
     assert.equal(pub.code, 1);
     assert.match(pub.stderr, /wrong passphrase for the keystore/);
     assert.ok(!pub.stderr.includes("not the right") && !pub.stderr.includes(PASSPHRASE));
+  });
+
+  it("stops in order on SIGTERM, logging its start and its stop", async () => {
+    assert.equal((await cli(dir, ...initArgs)).code, 0);
+    const child = spawn(process.execPath, [AGENT, "run", "--config", "agent.json"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        if (out.includes("meter agent started")) resolve();
+      }),
+    );
+    child.kill("SIGTERM");
+    const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+    assert.deepEqual({ code, signal }, { code: 0, signal: null });
+    assert.match(out, /"signal":"SIGTERM".*"msg":"stopping"/);
+    assert.match(out, /"msg":"meter agent stopped"/);
+    assert.ok(!out.includes(PASSPHRASE), "the passphrase never reaches the log");
   });
 
   it("rejects an unknown command or option with the usage", async () => {

@@ -124,17 +124,16 @@ async function init(configPath: string, v: InitValues): Promise<number> {
 }
 
 async function run(configPath: string): Promise<number> {
+  // Signals are caught from the very start: a stop that arrives while the key is being decrypted
+  // must still end in an orderly shutdown, not the default kill.
+  const stopped = new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
   const config = await loadAgentConfig(configPath);
   const log = createAgentLogger(config.log.level);
   const agent = await MeterAgent.start(config, log);
-  await new Promise<void>((resolveStop) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, "stopping");
-      resolveStop();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+  log.info({ signal: await stopped }, "stopping");
   await agent.stop();
   return 0;
 }
