@@ -36,6 +36,20 @@ export const meterAttestationTypes = {
   ],
 } as const;
 
+type Fields = Record<string, readonly { readonly name: string; readonly type: string }[]>;
+
+/**
+ * The same types with fresh, mutable field lists: ethers' `signTypedData` and `verifyTypedData`
+ * take mutable arrays, and the definitions above are deeply readonly.
+ */
+export function mutableTypes<T extends Fields>(
+  types: T,
+): { [K in keyof T]: { name: string; type: string }[] } {
+  const out = {} as { [K in keyof T]: { name: string; type: string }[] };
+  for (const key of Object.keys(types) as (keyof T)[]) out[key] = types[key]!.map((f) => ({ ...f }));
+  return out;
+}
+
 export type Address = `0x${string}`;
 export type Hex = `0x${string}`;
 

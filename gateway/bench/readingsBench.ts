@@ -16,6 +16,7 @@ import { Wallet } from "ethers";
 import {
   deliveryLedgerDomain,
   meterReadingTypes,
+  mutableTypes,
   type Address,
   type Hex,
   type MeterReading,
@@ -31,7 +32,7 @@ const METERS = 20;
 const PER_METER = Number(process.env.GRIDMESH_BENCH_READINGS_PER_METER ?? 100);
 const ledger = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as Address;
 const domain = deliveryLedgerDomain(31337n, ledger);
-const types = { MeterReading: meterReadingTypes.MeterReading.map((f) => ({ ...f })) };
+const types = mutableTypes(meterReadingTypes);
 const logger = createLogger({ level: "silent" });
 
 async function signedReadings(): Promise<SignedReading[]> {

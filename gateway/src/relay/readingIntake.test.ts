@@ -8,6 +8,7 @@ import { Wallet } from "ethers";
 import {
   deliveryLedgerDomain,
   meterReadingTypes,
+  mutableTypes,
   signedReadingToJson,
   type Address,
   type Hex,
@@ -22,7 +23,7 @@ import { handleReadings } from "./readingsEndpoint.js";
 
 const ledger = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as Address;
 const domain = deliveryLedgerDomain(31337n, ledger);
-const types = { MeterReading: meterReadingTypes.MeterReading.map((f) => ({ ...f })) };
+const types = mutableTypes(meterReadingTypes);
 const logger = createLogger({ level: "silent" });
 const I = 60n;
 

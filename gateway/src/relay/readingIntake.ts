@@ -3,6 +3,7 @@ import { verifyTypedData } from "ethers";
 import {
   deliveryLedgerDomain,
   meterReadingTypes,
+  mutableTypes,
   type Address,
   type ReadingReceipt,
   type SignedReading,
@@ -24,8 +25,7 @@ export interface ReadingIntakeParameters {
   activity: MeterActivity;
 }
 
-// ethers wants mutable field lists; the shared definition is deeply readonly.
-const types = { MeterReading: meterReadingTypes.MeterReading.map((f) => ({ ...f })) };
+const types = mutableTypes(meterReadingTypes);
 
 interface StoredRow {
   sequence: string;

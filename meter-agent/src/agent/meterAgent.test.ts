@@ -12,6 +12,7 @@ import {
   meterCommandDomain,
   meterCommandToJson,
   meterCommandTypes,
+  mutableTypes,
   type Address,
   type MeterCommandName,
   type MeterCommandParamsInput,
@@ -24,7 +25,7 @@ import { parseAgentConfig } from "./agentConfig.js";
 import { MeterAgent } from "./meterAgent.js";
 
 const SECRET = "a shared secret of the microgrid controller, 32+ chars";
-const commandTypes = { MeterCommand: meterCommandTypes.MeterCommand.map((f) => ({ ...f })) };
+const commandTypes = mutableTypes(meterCommandTypes);
 
 /**
  * The whole agent in one process, as the microgrid controller sees it: readings made from a

@@ -6,6 +6,7 @@ import { Wallet } from "ethers";
 import {
   meterCommandDomain,
   meterCommandTypes,
+  mutableTypes,
   signedMeterCommandToJson,
   type Address,
   type Hex,
@@ -24,7 +25,7 @@ const stranger = new Wallet(`0x${"33".repeat(32)}`);
 const otherMeter = new Wallet(`0x${"44".repeat(32)}`).address as Address;
 const nowMs = 1_767_225_600_000;
 const nowSeconds = BigInt(nowMs / 1000);
-const types = { MeterCommand: meterCommandTypes.MeterCommand.map((f) => ({ ...f })) };
+const types = mutableTypes(meterCommandTypes);
 
 interface Answer {
   status: number;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import {
   meterCommandDomain,
   meterCommandTypes,
+  mutableTypes,
   parseMeterCommandParams,
   signedMeterCommandSchema,
   type Address,
@@ -38,8 +39,7 @@ export interface VerifiedCommand {
   authority: CommandAuthority;
 }
 
-// ethers wants mutable field lists; the shared definition is deeply readonly.
-const types = { MeterCommand: meterCommandTypes.MeterCommand.map((f) => ({ ...f })) };
+const types = mutableTypes(meterCommandTypes);
 
 /**
  * Checks a command request body, cheapest and least revealing first: its form, then who signed it,

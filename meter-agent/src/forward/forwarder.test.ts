@@ -7,7 +7,13 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { Wallet } from "ethers";
 import { pino } from "pino";
 
-import { deliveryLedgerDomain, meterReadingTypes, type Address, type Hex } from "@gridmesh/contracts";
+import {
+  deliveryLedgerDomain,
+  meterReadingTypes,
+  mutableTypes,
+  type Address,
+  type Hex,
+} from "@gridmesh/contracts";
 
 import { ReadingSigner } from "../signing/readingSigner.js";
 import { ReadingStore } from "../store/readingStore.js";
@@ -53,11 +59,7 @@ describe("Forwarder over the HTTP uplink", () => {
     }
   }
   const signingArgs = (reading: object) =>
-    [
-      deliveryLedgerDomain(domain.chainId, domain.ledger),
-      { MeterReading: meterReadingTypes.MeterReading.map((f) => ({ ...f })) },
-      reading,
-    ] as const;
+    [deliveryLedgerDomain(domain.chainId, domain.ledger), mutableTypes(meterReadingTypes), reading] as const;
 
   beforeEach(async () => {
     const t = await tempDir();

@@ -3,6 +3,7 @@ import { type Signer, verifyTypedData } from "ethers";
 import {
   deliveryLedgerDomain,
   meterReadingTypes,
+  mutableTypes,
   type Address,
   type Hex,
   type MeterReading,
@@ -15,8 +16,7 @@ export interface ReadingDomain {
   ledger: Address;
 }
 
-// ethers wants mutable field lists; the shared definition is deeply readonly.
-const types = { MeterReading: meterReadingTypes.MeterReading.map((f) => ({ ...f })) };
+const types = mutableTypes(meterReadingTypes);
 
 /** Signs readings with the meter's key, using the one shared EIP-712 definition. */
 export class ReadingSigner {
