@@ -1,11 +1,10 @@
-import { readFile } from "node:fs/promises";
-
 import type { SerialPort } from "serialport";
 import { z } from "zod";
 
 import type { Battery } from "../bal/battery.js";
-import { loadTopology } from "../bal/buildTopology.js";
+import { buildTopologyFromFile, readTopologyConfig } from "../bal/buildTopology.js";
 import { JbdBatteryDriver } from "../bal/jbdDriver.js";
+import { isNetworkBattery } from "../bal/topologyConfig.js";
 import type { AgentClock } from "../readings/clock.js";
 import { JbdBms } from "../serial/jbdBms.js";
 import { openSerialPort } from "../serial/openSerialPort.js";
@@ -23,23 +22,16 @@ export interface AgentBattery {
 }
 
 /**
- * Builds the home's battery from its topology file. Serial ports of JBD batteries are opened first
- * (opening is asynchronous, building a topology is not), then handed to the "jbd" driver factory.
+ * Builds the home's battery from its topology file, read once. Serial ports of JBD batteries are
+ * opened first (opening is asynchronous, building a topology is not), then handed to the "jbd"
+ * driver factory.
  */
 export async function openAgentBattery(
   topologyPath: string,
   name: string,
   clock: AgentClock,
 ): Promise<AgentBattery> {
-  let raw: { batteries?: { name?: unknown; kind?: unknown; interface?: unknown }[] };
-  try {
-    raw = JSON.parse(await readFile(topologyPath, "utf8")) as typeof raw;
-  } catch (cause) {
-    throw new AgentConfigError(
-      `cannot read the battery topology ${topologyPath}: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
+  const config = await readTopologyConfig(topologyPath);
   const ports = new Map<string, SerialPort>();
   const bmses: JbdBms[] = [];
   const close = async () => {
@@ -49,17 +41,16 @@ export async function openAgentBattery(
     }
   };
   try {
-    for (const b of raw.batteries ?? []) {
-      if (b.kind !== "jbd") continue;
+    for (const b of config.batteries) {
+      if (isNetworkBattery(b) || b.kind !== "jbd") continue;
       const parsed = jbdInterface.safeParse(b.interface);
       if (!parsed.success) {
-        throw new AgentConfigError(
-          `${topologyPath}: battery "${String(b.name)}": interface: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
-        );
+        const issues = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ");
+        throw new AgentConfigError(`${topologyPath}: battery "${b.name}": interface: ${issues}`);
       }
-      ports.set(String(b.name), await openSerialPort(parsed.data.path, parsed.data.baudRate));
+      ports.set(b.name, await openSerialPort(parsed.data.path, parsed.data.baudRate));
     }
-    const topology = await loadTopology(topologyPath, {
+    const topology = buildTopologyFromFile(topologyPath, config, {
       clock: () => clock.now(),
       drivers: {
         jbd: ({ name: batteryName }) => {

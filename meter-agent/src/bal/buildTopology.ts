@@ -102,8 +102,8 @@ function networkedBattery(b: NetworkBatteryConfig, options: BuildTopologyOptions
   }
 }
 
-/** Reads, validates and builds a topology file. */
-export async function loadTopology(path: string, options: BuildTopologyOptions = {}): Promise<Topology> {
+/** Reads and validates a topology file; problems are prefixed with the file's path. */
+export async function readTopologyConfig(path: string): Promise<TopologyConfig> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(path, "utf8"));
@@ -111,8 +111,26 @@ export async function loadTopology(path: string, options: BuildTopologyOptions =
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new TopologyConfigError([`${path}: ${reason}`], cause);
   }
+  return inFile(path, () => parseTopologyConfig(raw));
+}
+
+/** Builds a topology read from `path`: relative secret files start at its folder. */
+export function buildTopologyFromFile(
+  path: string,
+  config: TopologyConfig,
+  options: BuildTopologyOptions = {},
+): Topology {
+  return inFile(path, () => buildTopology(config, { baseDir: dirname(path), ...options }));
+}
+
+/** Reads, validates and builds a topology file. */
+export async function loadTopology(path: string, options: BuildTopologyOptions = {}): Promise<Topology> {
+  return buildTopologyFromFile(path, await readTopologyConfig(path), options);
+}
+
+function inFile<T>(path: string, work: () => T): T {
   try {
-    return buildTopology(parseTopologyConfig(raw), { baseDir: dirname(path), ...options });
+    return work();
   } catch (error) {
     if (error instanceof TopologyConfigError) {
       throw new TopologyConfigError(
