@@ -27,9 +27,7 @@ export function sdmRegisterSource(meter: SdmMeter): RegisterSource {
         atMs: r.at.getTime(),
       };
     },
-    async netPowerW() {
-      return (await meter.read()).activePowerW;
-    },
+    netPowerW: () => meter.readActivePowerW(),
   };
 }
 
