@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
+import { listen, serverOrigin } from "../common/httpListen.js";
 import type { AgentClock } from "../readings/clock.js";
 import type { CommandExecutor } from "./commandExecutor.js";
 import { CommandError, CommandMalformedError } from "./commandErrors.js";
@@ -65,23 +66,14 @@ export class CommandServer {
     this.#server.headersTimeout = 5_000;
   }
 
-  listen(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen(this.#o.port, this.#o.host, () => {
-        this.#server.off("error", reject);
-        resolve(this.url);
-      });
-    });
+  async listen(): Promise<string> {
+    await listen(this.#server, this.#o.port, this.#o.host);
+    return this.url;
   }
 
   /** The base URL, e.g. `http://127.0.0.1:41234`; only while listening. */
   get url(): string {
-    const address = this.#server.address();
-    if (address === null || typeof address === "string")
-      throw new Error("the command server is not listening");
-    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
+    return serverOrigin(this.#server, "command server");
   }
 
   close(): Promise<void> {

@@ -7,6 +7,7 @@ import { NonceCache } from "./nonceCache.js";
 import { batteryList, describeIssues, setCurrentBody } from "./protocol.js";
 import { sharedSecret } from "./sharedSecret.js";
 import { authHeaders, keyIdPattern, responseSignature } from "./signing.js";
+import { listen, serverOrigin } from "../../common/httpListen.js";
 import { verifyRequest, type ClientKey } from "./verifyRequest.js";
 
 export interface BatteryServerKey {
@@ -129,23 +130,14 @@ export class BatteryServer {
   }
 
   /** Starts listening; resolves with the base URL clients use. */
-  listen(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen(this.#port, this.#host, () => {
-        this.#server.off("error", reject);
-        resolve(this.url);
-      });
-    });
+  async listen(): Promise<string> {
+    await listen(this.#server, this.#port, this.#host);
+    return this.url;
   }
 
   /** The base URL, e.g. `http://127.0.0.1:41234/`; only while listening. */
   get url(): string {
-    const address = this.#server.address();
-    if (address === null || typeof address === "string")
-      throw new Error("the battery server is not listening");
-    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}/`;
+    return `${serverOrigin(this.#server, "battery server")}/`;
   }
 
   /**
