@@ -144,6 +144,7 @@ async function status(configPath: string): Promise<number> {
   const store = ReadingStore.open(storePath(config), meter);
   try {
     const last = store.last();
+    const anchor = store.anchor();
     const out = {
       meter,
       counts: store.counts(),
@@ -156,7 +157,7 @@ async function status(configPath: string): Promise<number> {
               delivered: last.deliveredMs !== null,
               deliveredVia: last.deliveredVia,
             },
-      anchor: store.anchor() === undefined ? null : { interval: store.anchor()!.interval.toString() },
+      anchor: anchor === undefined ? null : { interval: anchor.interval.toString() },
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } finally {

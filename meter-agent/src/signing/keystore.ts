@@ -1,4 +1,4 @@
-import { chmod, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { readFile, rename, stat, writeFile } from "node:fs/promises";
 
 import { encryptKeystoreJson, Wallet } from "ethers";
 
@@ -74,7 +74,6 @@ export async function createKeystore(
   // Written beside the target and renamed, so a crash never leaves a half-written key.
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, json, { mode: 0o600, flag: "wx" });
-  await chmod(tmp, 0o600);
   await rename(tmp, path);
   return new Wallet(wallet.privateKey);
 }
