@@ -4,3 +4,4 @@ export * from "./abis.js";
 export * from "./readingWire.js";
 export * from "./clearing/index.js";
 export * from "./meterCommands.js";
+export * from "./revertData.js";

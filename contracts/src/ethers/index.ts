@@ -1,0 +1,3 @@
+// The parts of @gridmesh/contracts that need ethers, kept apart so the browser build (viem) and
+// the chaincode never load it.
+export * from "./ledgerRecorder.js";
