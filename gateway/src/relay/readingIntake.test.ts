@@ -19,7 +19,7 @@ import {
 import { createLogger } from "../common/logger.js";
 import { createDatabase, migrate, type Database } from "../store/index.js";
 import { ReadingIntake, type MeterActivity } from "./readingIntake.js";
-import { handleReadings } from "./readingsEndpoint.js";
+import { handleReadings } from "../api/readingsEndpoint.js";
 
 const ledger = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as Address;
 const domain = deliveryLedgerDomain(31337n, ledger);
@@ -99,6 +99,20 @@ describe("reading intake on the store", () => {
       again.body.results?.map((r) => r.status),
       ["duplicate", "duplicate", "duplicate"],
     );
+    assert.equal(await stored(), 3n);
+  });
+
+  it("finds neighbours by numeric sequence across a digit boundary (9 < 10 < 11, not '10' < '9')", async () => {
+    const batch = await Promise.all([8n, 9n, 10n, 11n, 12n].map((s) => sign(reading(s))));
+    const { body } = await post(batch);
+    assert.deepEqual(
+      body.results?.map((r) => r.status),
+      ["stored", "stored", "stored", "stored", "stored"],
+    );
+    // Discontinuous with 10 (its true predecessor), continuous with 9: must be refused.
+    await db.query("DELETE FROM readings WHERE sequence >= 11");
+    const wrong = await post([await sign(reading(11n, { importStartWh: 100n, importEndWh: 110n }))]);
+    assert.equal(wrong.body.results?.[0]?.status, "rejected");
     assert.equal(await stored(), 3n);
   });
 

@@ -99,14 +99,16 @@ export class ReadingIntake {
           ? { sequence, status: "duplicate" as const }
           : rejected(`conflicts with the stored reading ${same.sequence} of interval ${same.interval_index}`);
       }
-      const before = await rowWhere(tx, "meter = $1 AND sequence < $2 ORDER BY sequence DESC LIMIT 1", [
-        meter,
-        sequence,
-      ]);
-      const after = await rowWhere(tx, "meter = $1 AND sequence > $2 ORDER BY sequence ASC LIMIT 1", [
-        meter,
-        sequence,
-      ]);
+      const before = await rowWhere(
+        tx,
+        "meter = $1 AND sequence < $2 ORDER BY readings.sequence DESC LIMIT 1",
+        [meter, sequence],
+      );
+      const after = await rowWhere(
+        tx,
+        "meter = $1 AND sequence > $2 ORDER BY readings.sequence ASC LIMIT 1",
+        [meter, sequence],
+      );
       const problem = (before && fits(before, signed, "before")) ?? (after && fits(after, signed, "after"));
       if (problem) return rejected(problem);
       await tx.query(
