@@ -11,7 +11,7 @@ import { pino } from "pino";
 
 import { createLogger } from "../../gateway/src/common/logger.js";
 import { ReadingIntake } from "../../gateway/src/relay/readingIntake.js";
-import { handleReadings } from "../../gateway/src/relay/readingsEndpoint.js";
+import { handleReadings } from "../../gateway/src/api/readingsEndpoint.js";
 import { registryActivity } from "../../gateway/src/relay/registryActivity.js";
 import { createDatabase, migrate, type Database } from "../../gateway/src/store/index.js";
 import { Forwarder } from "../../meter-agent/src/forward/forwarder.js";

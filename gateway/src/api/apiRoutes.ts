@@ -1,0 +1,26 @@
+import type { Route } from "./route.js";
+import { clearingRoute, clearingsRoute } from "./routes/clearingRoutes.js";
+import { deviceRoute, devicesRoute } from "./routes/deviceRoutes.js";
+import { healthRoute } from "./routes/healthRoutes.js";
+import { retryClearingRoute, retryReadingRoute, operatorStatusRoute } from "./routes/operatorRoutes.js";
+import { bookRoute, ordersRoute } from "./routes/orderRoutes.js";
+import { postReadingsRoute, readingsRoute } from "./routes/readingRoutes.js";
+import { settlementsRoute, tradesRoute } from "./routes/tradeRoutes.js";
+
+/** Every route but the document's own, in the order the document lists them. */
+export const apiRoutes: readonly Route[] = [
+  healthRoute,
+  bookRoute,
+  ordersRoute,
+  clearingsRoute,
+  clearingRoute,
+  tradesRoute,
+  settlementsRoute,
+  readingsRoute,
+  postReadingsRoute,
+  devicesRoute,
+  deviceRoute,
+  operatorStatusRoute,
+  retryClearingRoute,
+  retryReadingRoute,
+];

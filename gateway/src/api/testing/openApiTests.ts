@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { openApiDocumentSchema } from "../schemas.js";
+import type { SuiteContext } from "./apiSuite.js";
+
+type Operation = {
+  operationId: string;
+  parameters: { name: string; in: string; required: boolean; schema: Record<string, unknown> }[];
+  requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+  responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }>;
+  security?: unknown;
+};
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Record<string, unknown>>; securitySchemes: Record<string, unknown> };
+};
+
+const uint64 = { type: "string", pattern: "^(0|[1-9][0-9]{0,19})$" };
+const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" };
+
+/** Every route: method, path, and its parameters as `in:name`. */
+const routes: [string, string, string[]][] = [
+  ["get", "/v1/health", []],
+  ["get", "/v1/openapi.json", []],
+  ["get", "/v1/intervals/{interval}/book", ["path:interval", "query:side", "query:limit", "query:cursor"]],
+  [
+    "get",
+    "/v1/orders",
+    ["query:owner", "query:interval", "query:side", "query:status", "query:limit", "query:cursor"],
+  ],
+  ["get", "/v1/clearings", ["query:from", "query:to", "query:status", "query:limit", "query:cursor"]],
+  ["get", "/v1/clearings/{interval}", ["path:interval"]],
+  ["get", "/v1/trades", ["query:account", "query:interval", "query:limit", "query:cursor"]],
+  ["get", "/v1/settlements", ["query:interval", "query:status", "query:limit", "query:cursor"]],
+  [
+    "get",
+    "/v1/readings",
+    [
+      "query:meter",
+      "query:fromInterval",
+      "query:toInterval",
+      "query:ledgerStatus",
+      "query:limit",
+      "query:cursor",
+    ],
+  ],
+  ["post", "/v1/readings", []],
+  ["get", "/v1/devices", ["query:owner", "query:status", "query:limit", "query:cursor"]],
+  ["get", "/v1/devices/{meter}", ["path:meter"]],
+  ["get", "/v1/operator/status", []],
+  ["post", "/v1/operator/clearings/{interval}/retry", ["path:interval"]],
+  ["post", "/v1/operator/readings/retry", []],
+];
+
+export function describeOpenApi(ctx: () => SuiteContext): void {
+  void describe("GET /v1/openapi.json", () => {
+    let doc: Document;
+    const op = (method: string, path: string) => doc.paths[path]![method]!;
+
+    void it("is an OpenAPI 3.1 document listing every route with its parameters", async () => {
+      const res = await ctx().api.call("/v1/openapi.json");
+      assert.equal(res.status, 200);
+      openApiDocumentSchema.parse(res.body);
+      doc = res.body as Document;
+      assert.equal(doc.openapi, "3.1.0");
+      const listed = Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((m) => `${m} ${path}`),
+      );
+      assert.deepEqual(listed.sort(), routes.map(([m, p]) => `${m} ${p}`).sort());
+      for (const [method, path, parameters] of routes) {
+        const operation = op(method, path);
+        assert.deepEqual(
+          operation.parameters.map((p) => `${p.in}:${p.name}`),
+          parameters,
+          `${method} ${path}`,
+        );
+        for (const p of operation.parameters) assert.equal(p.required, p.in === "path", `${path} ${p.name}`);
+        assert.match(
+          operation.responses["200"]!.content["application/json"]!.schema.$ref,
+          /^#\/components\/schemas\//,
+        );
+        assert.ok(
+          operation.responses["400"] && operation.responses["500"],
+          `${method} ${path} documents 400 and 500`,
+        );
+      }
+      const ids = routes.map(([m, p]) => op(m, p).operationId);
+      assert.equal(new Set(ids).size, ids.length, "operation ids are unique");
+    });
+
+    void it("gives each parameter the schema the handler validates with", () => {
+      const param = (method: string, path: string, name: string) =>
+        op(method, path).parameters.find((p) => p.name === name)!.schema;
+      assert.deepEqual(param("get", "/v1/intervals/{interval}/book", "interval"), uint64);
+      assert.deepEqual(param("get", "/v1/clearings", "from"), uint64);
+      assert.deepEqual(param("get", "/v1/devices/{meter}", "meter"), address);
+      assert.deepEqual(param("get", "/v1/orders", "owner"), address);
+      assert.deepEqual(param("get", "/v1/orders", "side"), { type: "string", enum: ["offer", "bid"] });
+      assert.deepEqual(param("get", "/v1/orders", "status"), {
+        type: "string",
+        enum: ["open", "cancelled", "matched", "settled", "released"],
+      });
+      assert.deepEqual(param("get", "/v1/trades", "limit"), { type: "string", pattern: "^[1-9][0-9]{0,3}$" });
+      const limit = op("get", "/v1/trades").parameters.find((p) => p.name === "limit") as {
+        description?: string;
+      };
+      assert.match(limit.description ?? "", /1 to 1000; default 100/);
+    });
+
+    void it("describes the request bodies, operator security and every referenced schema", () => {
+      const readingsBody = op("post", "/v1/readings").requestBody!.content["application/json"]!.schema;
+      assert.deepEqual(readingsBody, { $ref: "#/components/schemas/SignedReadingBatch" });
+      const batch = doc.components.schemas.SignedReadingBatch as {
+        properties: { readings: { maxItems: number; minItems: number; items: unknown } };
+      };
+      assert.equal(batch.properties.readings.maxItems, 1000);
+      assert.equal(batch.properties.readings.minItems, 1);
+      assert.deepEqual(batch.properties.readings.items, { $ref: "#/components/schemas/SignedReading" });
+      const retryBody = op("post", "/v1/operator/readings/retry").requestBody!.content["application/json"]!
+        .schema;
+      assert.deepEqual(retryBody, {
+        type: "object",
+        properties: { meter: address, sequence: uint64 },
+        required: ["meter", "sequence"],
+        additionalProperties: false,
+      });
+
+      assert.deepEqual(doc.components.securitySchemes, { operatorToken: { type: "http", scheme: "bearer" } });
+      for (const [method, path] of routes) {
+        const operator = path.startsWith("/v1/operator/");
+        assert.deepEqual(op(method, path).security, operator ? [{ operatorToken: [] }] : undefined, path);
+        assert.equal("401" in op(method, path).responses, operator, path);
+      }
+
+      const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([A-Za-z]+)"/g)].map(
+        (m) => m[1]!,
+      );
+      assert.ok(refs.length > routes.length);
+      for (const name of new Set(refs)) assert.ok(name in doc.components.schemas, `${name} is defined`);
+    });
+  });
+}
