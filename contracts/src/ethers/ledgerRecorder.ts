@@ -87,12 +87,14 @@ async function record(
     // it are fine and go alone, so one refusal never holds back the readings ahead of it.
     const at = offendingIndex(name, args, ordered);
     if (at > 0) return record(ledger, ordered.slice(0, at), options);
-    const aheadOfChain = name === "DeliveryLedgerTimestampOutOfRange" && (args[0] as bigint) > (args[2] as bigint);
+    const aheadOfChain =
+      name === "DeliveryLedgerTimestampOutOfRange" && (args[0] as bigint) > (args[2] as bigint);
     if (NOT_YET.has(name) || aheadOfChain) {
       throw new LedgerNotYetError(`the ledger says wait: ${name}(${args.join(", ")})`);
     }
     const first = ordered[0]!.reading;
-    if (name === "DeliveryLedgerReadingAlreadyRecorded") return [{ sequence: first.sequence, status: "duplicate" }];
+    if (name === "DeliveryLedgerReadingAlreadyRecorded")
+      return [{ sequence: first.sequence, status: "duplicate" }];
     if (at === -1 && ordered.length > 1) return record(ledger, ordered.slice(0, 1), options);
     return [{ sequence: first.sequence, status: "rejected", reason: `${name}(${args.join(", ")})` }];
   }
@@ -101,7 +103,8 @@ async function record(
     wait(confirmations: number, timeoutMs: number): Promise<{ status: number | null } | null>;
   };
   const receipt = await tx.wait(options.confirmations ?? 1, options.timeoutMs ?? 60_000);
-  if (receipt === null || receipt.status !== 1) throw new Error(`recordReadings transaction ${tx.hash} failed`);
+  if (receipt === null || receipt.status !== 1)
+    throw new Error(`recordReadings transaction ${tx.hash} failed`);
   return ordered.map((s) => ({ sequence: s.reading.sequence, status: "recorded", txHash: tx.hash }));
 }
 

@@ -4,34 +4,64 @@ import { describe, it } from "node:test";
 import { ConfigError } from "../common/errors.js";
 import { loadGatewayConfig } from "./config.js";
 
+const contracts = {
+  GRIDMESH_ENERGY_MARKET: "0x" + "11".repeat(20),
+  GRIDMESH_DELIVERY_LEDGER: "0x" + "22".repeat(20),
+  GRIDMESH_METER_REGISTRY: "0x" + "33".repeat(20),
+};
+
 describe("loadGatewayConfig", () => {
-  it("gives a complete embedded-database configuration with no environment at all", () => {
-    const config = loadGatewayConfig({});
+  it("gives a complete embedded-database, read-only configuration from the contract addresses alone", () => {
+    const config = loadGatewayConfig(contracts);
     assert.deepEqual(config, {
       http: { host: "127.0.0.1", port: 8080 },
-      chain: { rpcUrl: "http://127.0.0.1:8545", confirmations: 0 },
+      chain: {
+        rpcUrl: "http://127.0.0.1:8545",
+        confirmations: 0,
+        startBlock: 0n,
+        pollMs: 1000,
+        contracts: {
+          energyMarket: contracts.GRIDMESH_ENERGY_MARKET,
+          deliveryLedger: contracts.GRIDMESH_DELIVERY_LEDGER,
+          meterRegistry: contracts.GRIDMESH_METER_REGISTRY,
+          forwardMarket: undefined,
+          optionMarket: undefined,
+        },
+      },
+      signer: undefined,
       database: { kind: "embedded", dataDir: ".gridmesh/gateway-db" },
-      market: { intervalSeconds: 900, gateClosureSeconds: 60 },
+      market: { clearingBatchSize: 250, readingsBatchSize: 50 },
+      operatorTokenSha256: undefined,
       logLevel: "info",
     });
   });
 
   it("switches to PostgreSQL when a connection string is given", () => {
-    const config = loadGatewayConfig({ GRIDMESH_DATABASE_URL: "postgres://grid@127.0.0.1:5432/grid" });
+    const config = loadGatewayConfig({
+      ...contracts,
+      GRIDMESH_DATABASE_URL: "postgres://grid@127.0.0.1:5432/grid",
+    });
     assert.deepEqual(config.database, { kind: "postgres", url: "postgres://grid@127.0.0.1:5432/grid" });
   });
 
-  it("coerces numbers and keeps explicit values", () => {
+  it("coerces numbers and keeps explicit values, the signer and the operator token hash", () => {
     const config = loadGatewayConfig({
+      ...contracts,
       GRIDMESH_HTTP_PORT: "9000",
-      GRIDMESH_INTERVAL_SECONDS: "10",
-      GRIDMESH_GATE_CLOSURE_SECONDS: "2",
       GRIDMESH_CONFIRMATIONS: "12",
+      GRIDMESH_CLEARING_BATCH_SIZE: "500",
+      GRIDMESH_KEYSTORE_FILE: "/etc/gridmesh/key.json",
+      GRIDMESH_KEYSTORE_PASSPHRASE_FILE: "/run/credentials/passphrase",
+      GRIDMESH_OPERATOR_TOKEN_SHA256: "ab".repeat(32),
     });
     assert.equal(config.http.port, 9000);
-    assert.equal(config.market.intervalSeconds, 10);
-    assert.equal(config.market.gateClosureSeconds, 2);
     assert.equal(config.chain.confirmations, 12);
+    assert.equal(config.market.clearingBatchSize, 500);
+    assert.deepEqual(config.signer, {
+      keystoreFile: "/etc/gridmesh/key.json",
+      passphraseFile: "/run/credentials/passphrase",
+    });
+    assert.equal(config.operatorTokenSha256, "ab".repeat(32));
   });
 
   it("reports every bad variable by name in one error", () => {
@@ -42,25 +72,26 @@ describe("loadGatewayConfig", () => {
           GRIDMESH_RPC_URL: "ftp://example.invalid",
           GRIDMESH_LOG_LEVEL: "loud",
           GRIDMESH_DATABASE_URL: "mysql://x",
+          GRIDMESH_ENERGY_MARKET: "0x1234",
+          GRIDMESH_KEYSTORE_FILE: "/k.json",
+          GRIDMESH_OPERATOR_TOKEN_SHA256: "secret",
         }),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         const names = err.problems.map((p) => p.split(":")[0]).sort();
         assert.deepEqual(names, [
           "GRIDMESH_DATABASE_URL",
+          "GRIDMESH_DELIVERY_LEDGER",
+          "GRIDMESH_ENERGY_MARKET",
           "GRIDMESH_HTTP_PORT",
+          "GRIDMESH_KEYSTORE_PASSPHRASE_FILE",
           "GRIDMESH_LOG_LEVEL",
+          "GRIDMESH_METER_REGISTRY",
+          "GRIDMESH_OPERATOR_TOKEN_SHA256",
           "GRIDMESH_RPC_URL",
         ]);
         return true;
       },
-    );
-  });
-
-  it("refuses a gate closure that is not shorter than the interval", () => {
-    assert.throws(
-      () => loadGatewayConfig({ GRIDMESH_INTERVAL_SECONDS: "10", GRIDMESH_GATE_CLOSURE_SECONDS: "10" }),
-      /GRIDMESH_GATE_CLOSURE_SECONDS: must be shorter than the interval \(10 s\)/,
     );
   });
 });

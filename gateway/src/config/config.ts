@@ -2,9 +2,13 @@ import { z } from "zod";
 
 import { ConfigError } from "../common/errors.js";
 
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
 /**
  * The gateway's configuration, read once at start from the environment. Nothing else in the
- * gateway reads `process.env`.
+ * gateway reads `process.env`. The market's timing is not configured: it is read from the
+ * contracts, so the two can never disagree.
  */
 const configSchema = z.object({
   http: z.object({
@@ -15,59 +19,103 @@ const configSchema = z.object({
     rpcUrl: z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s) or ws(s) URL" }),
     /** Blocks an event must be buried under before the indexer treats it as final. */
     confirmations: z.coerce.number().int().min(0).max(1_000),
+    /** The block the contracts were deployed in: the indexer starts there. */
+    startBlock: z.coerce.bigint().min(0n, "must be a block number"),
+    /** How often the gateway's loops (index, clear, relay, settle) run. */
+    pollMs: positiveInt(600_000),
+    contracts: z.object({
+      energyMarket: address,
+      deliveryLedger: address,
+      meterRegistry: address,
+      forwardMarket: address.optional(),
+      optionMarket: address.optional(),
+    }),
   }),
+  /**
+   * The gateway's own Ethereum key (matcher and relayer), as an encrypted v3 keystore. Without one
+   * the gateway runs read-only: it indexes and serves, but clears and settles nothing.
+   */
+  signer: z
+    .object({
+      keystoreFile: z.string().min(1),
+      passphraseFile: z.string().min(1),
+    })
+    .optional(),
   database: z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("embedded"), dataDir: z.string().min(1) }),
     z.object({ kind: z.literal("postgres"), url: z.url({ protocol: /^postgres(ql)?$/ }) }),
   ]),
   market: z.object({
-    intervalSeconds: z.coerce.number().int().min(1).max(86_400),
-    gateClosureSeconds: z.coerce.number().int().min(0),
+    /** Fills per submitClearing transaction. */
+    clearingBatchSize: positiveInt(2_000),
+    /** Readings per meter per recordReadings transaction. */
+    readingsBatchSize: positiveInt(500),
   }),
+  /** SHA-256 (hex) of the bearer token operator endpoints require; without it they are disabled. */
+  operatorTokenSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits (sha256 of the token)")
+    .optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
 });
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 
-/** Environment variables the gateway understands, with their defaults. */
+/** Environment variables the gateway understands that have defaults. */
 export const gatewayEnvDefaults = {
   GRIDMESH_HTTP_HOST: "127.0.0.1",
   GRIDMESH_HTTP_PORT: "8080",
   GRIDMESH_RPC_URL: "http://127.0.0.1:8545",
   GRIDMESH_CONFIRMATIONS: "0",
+  GRIDMESH_POLL_MS: "1000",
+  GRIDMESH_START_BLOCK: "0",
   GRIDMESH_DATA_DIR: ".gridmesh/gateway-db",
-  GRIDMESH_INTERVAL_SECONDS: "900",
-  GRIDMESH_GATE_CLOSURE_SECONDS: "60",
+  GRIDMESH_CLEARING_BATCH_SIZE: "250",
+  GRIDMESH_READINGS_BATCH_SIZE: "50",
   GRIDMESH_LOG_LEVEL: "info",
 } as const;
 
 export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
   const get = (name: keyof typeof gatewayEnvDefaults) => env[name] ?? gatewayEnvDefaults[name];
-  const databaseUrl = env.GRIDMESH_DATABASE_URL;
+  const set = (name: string) => (env[name] === undefined || env[name] === "" ? undefined : env[name]);
+  const databaseUrl = set("GRIDMESH_DATABASE_URL");
+  const keystoreFile = set("GRIDMESH_KEYSTORE_FILE");
+  const passphraseFile = set("GRIDMESH_KEYSTORE_PASSPHRASE_FILE");
   const raw = {
     http: { host: get("GRIDMESH_HTTP_HOST"), port: get("GRIDMESH_HTTP_PORT") },
-    chain: { rpcUrl: get("GRIDMESH_RPC_URL"), confirmations: get("GRIDMESH_CONFIRMATIONS") },
+    chain: {
+      rpcUrl: get("GRIDMESH_RPC_URL"),
+      confirmations: get("GRIDMESH_CONFIRMATIONS"),
+      startBlock: get("GRIDMESH_START_BLOCK"),
+      pollMs: get("GRIDMESH_POLL_MS"),
+      contracts: {
+        energyMarket: set("GRIDMESH_ENERGY_MARKET"),
+        deliveryLedger: set("GRIDMESH_DELIVERY_LEDGER"),
+        meterRegistry: set("GRIDMESH_METER_REGISTRY"),
+        forwardMarket: set("GRIDMESH_FORWARD_MARKET"),
+        optionMarket: set("GRIDMESH_OPTION_MARKET"),
+      },
+    },
+    signer:
+      keystoreFile === undefined && passphraseFile === undefined
+        ? undefined
+        : { keystoreFile, passphraseFile },
     database:
-      databaseUrl === undefined || databaseUrl === ""
+      databaseUrl === undefined
         ? { kind: "embedded", dataDir: get("GRIDMESH_DATA_DIR") }
         : { kind: "postgres", url: databaseUrl },
     market: {
-      intervalSeconds: get("GRIDMESH_INTERVAL_SECONDS"),
-      gateClosureSeconds: get("GRIDMESH_GATE_CLOSURE_SECONDS"),
+      clearingBatchSize: get("GRIDMESH_CLEARING_BATCH_SIZE"),
+      readingsBatchSize: get("GRIDMESH_READINGS_BATCH_SIZE"),
     },
+    operatorTokenSha256: set("GRIDMESH_OPERATOR_TOKEN_SHA256"),
     logLevel: get("GRIDMESH_LOG_LEVEL"),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${envNameOf(issue.path)}: ${issue.message}`));
   }
-  const config = parsed.data;
-  if (config.market.gateClosureSeconds >= config.market.intervalSeconds) {
-    throw new ConfigError([
-      `GRIDMESH_GATE_CLOSURE_SECONDS: must be shorter than the interval (${config.market.intervalSeconds} s)`,
-    ]);
-  }
-  return config;
+  return parsed.data;
 }
 
 const envNames: Record<string, string> = {
@@ -75,10 +123,20 @@ const envNames: Record<string, string> = {
   "http.port": "GRIDMESH_HTTP_PORT",
   "chain.rpcUrl": "GRIDMESH_RPC_URL",
   "chain.confirmations": "GRIDMESH_CONFIRMATIONS",
+  "chain.startBlock": "GRIDMESH_START_BLOCK",
+  "chain.pollMs": "GRIDMESH_POLL_MS",
+  "chain.contracts.energyMarket": "GRIDMESH_ENERGY_MARKET",
+  "chain.contracts.deliveryLedger": "GRIDMESH_DELIVERY_LEDGER",
+  "chain.contracts.meterRegistry": "GRIDMESH_METER_REGISTRY",
+  "chain.contracts.forwardMarket": "GRIDMESH_FORWARD_MARKET",
+  "chain.contracts.optionMarket": "GRIDMESH_OPTION_MARKET",
+  "signer.keystoreFile": "GRIDMESH_KEYSTORE_FILE",
+  "signer.passphraseFile": "GRIDMESH_KEYSTORE_PASSPHRASE_FILE",
   "database.dataDir": "GRIDMESH_DATA_DIR",
   "database.url": "GRIDMESH_DATABASE_URL",
-  "market.intervalSeconds": "GRIDMESH_INTERVAL_SECONDS",
-  "market.gateClosureSeconds": "GRIDMESH_GATE_CLOSURE_SECONDS",
+  "market.clearingBatchSize": "GRIDMESH_CLEARING_BATCH_SIZE",
+  "market.readingsBatchSize": "GRIDMESH_READINGS_BATCH_SIZE",
+  operatorTokenSha256: "GRIDMESH_OPERATOR_TOKEN_SHA256",
   logLevel: "GRIDMESH_LOG_LEVEL",
 };
 

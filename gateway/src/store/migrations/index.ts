@@ -1,5 +1,7 @@
 import type { Migration } from "../migrate.js";
 import { initialMigration } from "./0001_initial.js";
+import { indexerMigration } from "./0002_indexer.js";
+import { settlementMigration } from "./0003_settlement.js";
 
 /** Every migration, oldest first. Append only: an applied migration is never edited. */
-export const migrations: readonly Migration[] = [initialMigration];
+export const migrations: readonly Migration[] = [initialMigration, indexerMigration, settlementMigration];

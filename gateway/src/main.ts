@@ -1,0 +1,40 @@
+/**
+ * `gridmesh-gateway`: the gateway process. Configuration from the environment (see
+ * config/config.ts and the README), JSON logs on stdout; SIGINT/SIGTERM stop it cleanly.
+ */
+import { ConfigError } from "./common/errors.js";
+import { createLogger } from "./common/logger.js";
+import { createShutdown } from "./common/shutdown.js";
+import { loadGatewayConfig } from "./config/config.js";
+import { GatewayService } from "./service/gatewayService.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadGatewayConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const shutdown = createShutdown({ onError: (name, err) => logger.error({ err, name }, "stopping failed") });
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "stopping");
+    void shutdown.run(signal).then((report) => process.exit(report.failures.length === 0 ? 0 : 1));
+  };
+  // Installed before the slow start, so a signal during it still stops what has started.
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  const service = await GatewayService.start({ config, logger });
+  if (shutdown.isShuttingDown) await service.stop();
+  else shutdown.add("gateway", () => service.stop());
+  process.stdout.write(`${JSON.stringify({ msg: "gateway listening", url: service.url })}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,257 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import {
+  type Address,
+  type ClearingBid,
+  type ClearingOffer,
+  type MeterReading,
+  computeClearing,
+  signedReadingToJson,
+} from "@gridmesh/contracts";
+import { expect } from "chai";
+import type { BaseWallet } from "ethers";
+import { network } from "hardhat";
+
+import { createLogger } from "../../gateway/src/common/logger.js";
+import { loadGatewayConfig } from "../../gateway/src/config/config.js";
+import { ClearingStore } from "../../gateway/src/market/clearingStore.js";
+import { fillsArgument } from "../../gateway/src/market/fillsHash.js";
+import { GatewayService } from "../../gateway/src/service/gatewayService.js";
+import { deployGridMesh, intervalClock, INTERVAL_SECONDS, usd } from "../helpers/gridmesh.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+/**
+ * One whole trading interval through the real gateway against the real contracts on Hardhat's EVM:
+ * orders on chain → indexed → cleared and submitted before the interval starts → signed readings
+ * posted to the gateway's API → relayed to the ledger → batches settled → sellers paid. Then a
+ * restart on the same store that must neither lose nor repeat anything.
+ */
+describe("gateway: a full interval cycle", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let gateway: GatewayService | undefined;
+  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), "gridmesh-cycle-"))));
+  afterEach(async () => {
+    await gateway?.stop();
+    gateway = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function setup() {
+    const gm = await deployGridMesh(ethers);
+    const clock = intervalClock(networkHelpers);
+    const meters = {
+      alice: await gm.activeMeter(gm.alice),
+      bob: await gm.activeMeter(gm.bob),
+      carol: await gm.activeMeter(gm.carol),
+      dave: await gm.activeMeter(gm.dave),
+    };
+    for (const account of [gm.alice, gm.bob, gm.carol, gm.dave]) await gm.fund(account, usd(10_000n));
+    const t = await clock.openInterval(3n);
+    const config = loadGatewayConfig({
+      GRIDMESH_HTTP_PORT: "0",
+      GRIDMESH_DATA_DIR: join(dir, "db"),
+      GRIDMESH_ENERGY_MARKET: await gm.market.getAddress(),
+      GRIDMESH_DELIVERY_LEDGER: await gm.ledger.getAddress(),
+      GRIDMESH_METER_REGISTRY: await gm.registry.getAddress(),
+      GRIDMESH_FORWARD_MARKET: await gm.forwards.getAddress(),
+      GRIDMESH_OPTION_MARKET: await gm.options.getAddress(),
+      // One fill per batch, so the clearing goes out as several transactions.
+      GRIDMESH_CLEARING_BATCH_SIZE: "1",
+      GRIDMESH_LOG_LEVEL: "silent",
+    });
+    const start = () =>
+      GatewayService.start({
+        config,
+        logger: createLogger({ level: process.env.CYCLE_LOG ?? "silent" }),
+        provider: ethers.provider,
+        signer: gm.matcher,
+        now: async () => BigInt(await networkHelpers.time.latest()),
+        autoRun: false,
+      });
+    return { gm, clock, meters, t, start };
+  }
+
+  /** The interval's orders as the chain holds them, read one by one: the independent recomputation's input. */
+  async function bookFromChain(gm: Awaited<ReturnType<typeof deployGridMesh>>, t: bigint) {
+    const offers: ClearingOffer[] = [];
+    const bids: ClearingBid[] = [];
+    const next = await gm.market.nextOrderId();
+    for (let id = 1n; id < next; id++) {
+      const o = await gm.market.getOrder(id);
+      if (o.interval !== t || o.closed) continue;
+      const order = { id, owner: o.owner as Address, wh: o.maxWh };
+      if (o.side === 0n) offers.push({ ...order, minPricePerKwh: o.limitPrice });
+      else bids.push({ ...order, maxPricePerKwh: o.limitPrice });
+    }
+    return { offers, bids };
+  }
+
+  /** Readings for `meter` from its first recordable interval up to `t`, exporting/importing in `t` only. */
+  async function readingsUpTo(
+    gm: Awaited<ReturnType<typeof deployGridMesh>>,
+    meter: BaseWallet,
+    t: bigint,
+    exportWh: bigint,
+    importWh: bigint,
+  ) {
+    const [activeSince] = await gm.registry.activePeriod(meter.address);
+    const readings = [];
+    let sequence = 0n;
+    for (let i = (activeSince + INTERVAL_SECONDS - 1n) / INTERVAL_SECONDS; i <= t; i++) {
+      const reading: MeterReading = {
+        meter: meter.address as Address,
+        interval: i,
+        sequence: ++sequence,
+        importStartWh: 0n,
+        importEndWh: i === t ? importWh : 0n,
+        exportStartWh: 0n,
+        exportEndWh: i === t ? exportWh : 0n,
+        timestamp: (i + 1n) * INTERVAL_SECONDS,
+      };
+      readings.push({ reading, signature: (await gm.signReading(meter, reading)) as `0x${string}` });
+    }
+    return readings;
+  }
+
+  async function post(url: string, body: unknown) {
+    const res = await fetch(`${url}/v1/readings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: res.status,
+      body: (await res.json()) as { results: { status: string; reason?: string }[] },
+    };
+  }
+
+  it("clears before the interval starts, relays readings, settles, and pays exactly what the clearing says", async function () {
+    const { gm, clock, meters, t, start } = await setup();
+    await gm.market.connect(gm.alice).placeOffer(meters.alice.address, t, 2_000n, 100_000n);
+    await gm.market.connect(gm.carol).placeOffer(meters.carol.address, t, 1_500n, 150_000n);
+    await gm.market.connect(gm.bob).placeBid(meters.bob.address, t, 3_000n, 200_000n);
+    await gm.market.connect(gm.dave).placeBid(meters.dave.address, t, 1_000n, 120_000n);
+    const cancelled = await gm.market
+      .connect(gm.dave)
+      .placeOffer.staticCall(meters.dave.address, t, 500n, 1n);
+    await gm.market.connect(gm.dave).placeOffer(meters.dave.address, t, 500n, 1n);
+    await gm.market.connect(gm.dave).cancelOrder(cancelled);
+
+    gateway = await start();
+    // Gate still open: the gateway indexes but clears nothing.
+    await gateway.loop.runOnce();
+    expect((await gm.market.getClearing(t)).batches).to.equal(0n);
+
+    await clock.to(clock.gateClosure(t));
+    await gateway.loop.runOnce();
+    const onChain = await gm.market.getClearing(t);
+    expect(onChain.finalized).to.equal(true);
+
+    // The independent recomputation: the same module over the book read straight from the chain.
+    const expected = computeClearing(await bookFromChain(gm, t));
+    expect(onChain.price).to.equal(expected.price);
+    const stored = (await new ClearingStore(gateway.db).get(t))!;
+    expect(stored.status).to.equal("finalized");
+    expect(stored.batches.flatMap((b) => b.fills)).to.deep.equal(expected.fills);
+    expect(onChain.batches).to.equal(BigInt(expected.fills.length));
+    expect(expected.fills.length).to.be.greaterThan(1);
+
+    // After the interval: the sellers' agents post their signed readings; a forged one is refused.
+    await clock.to(clock.end(t) + 1n);
+    const aliceReadings = await readingsUpTo(gm, meters.alice, t, 2_000n, 0n);
+    const carolReadings = await readingsUpTo(gm, meters.carol, t, 1_000n, 0n); // 500 Wh short
+    const forged = {
+      ...aliceReadings.at(-1)!,
+      reading: { ...aliceReadings.at(-1)!.reading, exportEndWh: 9_999n },
+    };
+    const posted = await post(gateway.url, { readings: [forged].map(signedReadingToJson) });
+    expect(posted.body.results[0]!.status).to.equal("rejected");
+    const accepted = await post(gateway.url, {
+      readings: [...aliceReadings, ...carolReadings].map(signedReadingToJson),
+    });
+    expect(accepted.body.results.map((r) => r.status)).to.deep.equal(
+      new Array(aliceReadings.length + carolReadings.length).fill("stored"),
+    );
+
+    await gateway.loop.runOnce(); // relay readings, then settle
+    const [aliceOnLedger] = await gm.ledger.delivery(meters.alice.address, t);
+    expect(aliceOnLedger).to.equal(true);
+    for (let b = 0; b < expected.fills.length; b++) {
+      expect(await gm.market.batchHash(t, b)).to.equal("0x" + "0".repeat(63) + "1"); // settled marker
+    }
+    const { rows } = await gateway.db.query<{ status: string }>(
+      "SELECT status FROM batch_settlements WHERE interval_index = $1 ORDER BY batch",
+      [t],
+    );
+    expect(rows.map((r) => r.status)).to.deep.equal(new Array(expected.fills.length).fill("settled"));
+
+    // Every fill settled at the clearing price on what its seller delivered: Alice in full, Carol's
+    // 1,000 Wh shared pro rata over what she sold.
+    const sellerOf = new Map((await bookFromChain(gm, t)).offers.map((o) => [o.id, o.owner.toLowerCase()]));
+    const carolSold = expected.fills
+      .filter((f) => sellerOf.get(f.offerId) === gm.carol.address.toLowerCase())
+      .reduce((sum, f) => sum + f.wh, 0n);
+    const settled = await gm.market.queryFilter(gm.market.filters.FillSettled(t));
+    expect(settled.length).to.equal(expected.fills.length);
+    for (const event of settled) {
+      const { offerId, bidId, deliveredWh, paid } = (event as unknown as { args: Record<string, bigint> })
+        .args;
+      const fill = expected.fills.find((f) => f.offerId === offerId && f.bidId === bidId)!;
+      const byCarol = sellerOf.get(offerId!) === gm.carol.address.toLowerCase();
+      const delivered = byCarol && carolSold > 1_000n ? (fill.wh * 1_000n) / carolSold : fill.wh;
+      expect(deliveredWh).to.equal(delivered);
+      expect(paid).to.equal((delivered * expected.price) / 1000n);
+    }
+
+    // A restart on the same store: nothing is sent again, nothing is lost or stored twice.
+    const countEvents = async (g: GatewayService) =>
+      (await g.db.query<{ n: bigint }>("SELECT count(*)::bigint AS n FROM chain_events")).rows[0]!.n;
+    const block = await ethers.provider.getBlockNumber();
+    await gateway.loop.runOnce(); // indexes the settlement's own blocks; sends nothing more
+    expect(await ethers.provider.getBlockNumber()).to.equal(block);
+    const eventsBefore = await countEvents(gateway);
+    await gateway.stop();
+    gateway = await start();
+    await gateway.loop.runOnce();
+    expect(await ethers.provider.getBlockNumber()).to.equal(block);
+    expect(await countEvents(gateway)).to.equal(eventsBefore);
+    expect((await new ClearingStore(gateway.db).get(t))!.status).to.equal("finalized");
+  });
+
+  it("after a crash between batches, sends only the batches the chain does not hold", async function () {
+    const { gm, clock, meters, t, start } = await setup();
+    await gm.market.connect(gm.alice).placeOffer(meters.alice.address, t, 1_000n, 100_000n);
+    await gm.market.connect(gm.carol).placeOffer(meters.carol.address, t, 1_000n, 110_000n);
+    await gm.market.connect(gm.bob).placeBid(meters.bob.address, t, 2_000n, 200_000n);
+    gateway = await start();
+    await gateway.loop.runOnce();
+    await clock.to(clock.gateClosure(t));
+
+    // Compute and store the clearing as the gateway would, then send its first batch "by hand" and
+    // pretend the gateway died before recording it.
+    const store = new ClearingStore(gateway.db);
+    const expected = computeClearing(await bookFromChain(gm, t));
+    const { fillsHash } = await import("../../gateway/src/market/fillsHash.js");
+    await store.insert(
+      t,
+      expected.price,
+      expected.volumeWh,
+      expected.fills.map((f) => ({ fills: [f], fillsHash: fillsHash([f]) })),
+    );
+    await gm.market
+      .connect(gm.matcher)
+      .submitClearing(t, expected.price, fillsArgument([expected.fills[0]!]), false);
+
+    await gateway.loop.runOnce();
+    const onChain = await gm.market.getClearing(t);
+    expect(onChain.finalized).to.equal(true);
+    expect(onChain.batches).to.equal(2n);
+    const stored = (await store.get(t))!;
+    expect(stored.batches.map((b) => b.status)).to.deep.equal(["confirmed", "confirmed"]);
+    expect(stored.status).to.equal("finalized");
+  });
+});
