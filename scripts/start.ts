@@ -1,9 +1,11 @@
 /**
- * `npm start`: the local GridMesh system on one machine. At this stage: a Hardhat JSON-RPC node on
- * loopback with every contract deployed through the GridMesh Ignition module. Ctrl-C (SIGINT) or
- * SIGTERM stops it cleanly.
+ * `npm start`: the local GridMesh system on one machine: a Hardhat JSON-RPC node on loopback
+ * with every contract deployed through the GridMesh Ignition module on a compressed clock, and the
+ * gateway (embedded database) indexing, clearing and settling against it. Ctrl-C (SIGINT) or
+ * SIGTERM stops everything.
  *
- *   npm start -- [--host 127.0.0.1] [--port 8545]
+ *   npm start -- [--host 127.0.0.1] [--port 8545] [--gateway-port 8080] [--interval 60]
+ *                [--data-dir .gridmesh/local]
  */
 import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -13,6 +15,10 @@ import { parseArgs } from "node:util";
 import hre from "hardhat";
 import { z } from "zod";
 
+import { createLogger } from "../gateway/src/common/logger.js";
+import { loadGatewayConfig } from "../gateway/src/config/config.js";
+import { createIndexerProvider } from "../gateway/src/indexer/index.js";
+import { GatewayService } from "../gateway/src/service/gatewayService.js";
 import GridMeshModule from "../ignition/modules/GridMesh.js";
 
 const optionsSchema = z.object({
@@ -20,6 +26,10 @@ const optionsSchema = z.object({
     error: "--host must be an IP address or localhost",
   }),
   port: z.coerce.number().int().min(1).max(65_535),
+  gatewayPort: z.coerce.number().int().min(0).max(65_535),
+  /** Trading interval in seconds: compressed for a live demo (the contracts' default is 900). */
+  interval: z.coerce.number().int().min(6).max(86_400),
+  dataDir: z.string().min(1),
 });
 
 export type StartOptions = z.infer<typeof optionsSchema>;
@@ -30,26 +40,34 @@ function parseOptions(argv: string[]): StartOptions {
     options: {
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "8545" },
+      "gateway-port": { type: "string", default: "8080" },
+      interval: { type: "string", default: "60" },
+      "data-dir": { type: "string", default: ".gridmesh/local" },
     },
     strict: true,
   });
-  const parsed = optionsSchema.safeParse(values);
+  const parsed = optionsSchema.safeParse({
+    host: values.host,
+    port: values.port,
+    gatewayPort: values["gateway-port"],
+    interval: values.interval,
+    dataDir: values["data-dir"],
+  });
   if (!parsed.success) {
-    throw new Error(
-      `invalid options: ${parsed.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ")}`,
-    );
+    const flag = (p: PropertyKey[]) => `--${String(p[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new Error(`invalid options: ${parsed.error.issues.map((i) => `${flag(i.path)}: ${i.message}`).join("; ")}`);
   }
   return parsed.data;
 }
 
 /** Fails early with a clear message instead of a stack trace from deep inside the node. */
-async function assertPortFree(host: string, port: number): Promise<void> {
+async function assertPortFree(host: string, port: number, what: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
     probe.once("error", (err: NodeJS.ErrnoException) => {
       reject(
         err.code === "EADDRINUSE"
-          ? new Error(`${host}:${port} is already in use (another node running?); stop it or pass --port`)
+          ? new Error(`${host}:${port} is already in use (another ${what} running?); stop it or pass another port`)
           : err,
       );
     });
@@ -57,9 +75,22 @@ async function assertPortFree(host: string, port: number): Promise<void> {
   });
 }
 
+/** The market clock for an interval of `interval` seconds: gate closure a sixth before, settlement within two intervals. */
+function marketParameters(interval: number) {
+  return {
+    intervalSeconds: BigInt(interval),
+    gateClosureSeconds: BigInt(Math.max(1, Math.floor(interval / 6))),
+    settlementDelaySeconds: BigInt(2 * interval),
+  };
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  await assertPortFree(options.host, options.port);
+  await assertPortFree(options.host, options.port, "node");
+  if (options.gatewayPort !== 0) await assertPortFree(options.host, options.gatewayPort, "gateway");
+  // Each start is a brand-new chain, so whatever the gateway stored about the last one is void.
+  const dataDir = path.resolve(options.dataDir);
+  await rm(dataDir, { recursive: true, force: true });
 
   await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
 
@@ -68,11 +99,13 @@ async function main(): Promise<void> {
   const hostForUrl = address.includes(":") ? `[${address}]` : address;
   const rpcUrl = `http://${hostForUrl}:${port}`;
 
+  let gateway: GatewayService | undefined;
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal} received, stopping\n`);
+    await gateway?.stop();
     await server.close();
     process.exit(0);
   };
@@ -87,18 +120,47 @@ async function main(): Promise<void> {
     recursive: true,
     force: true,
   });
-  const deployed = await connection.ignition.deploy(GridMeshModule);
-  const contracts = await Promise.all(
-    Object.entries(deployed).map(async ([name, contract]) => [name, await contract.getAddress()] as const),
+  const deployed = await connection.ignition.deploy(GridMeshModule, {
+    parameters: { GridMesh: marketParameters(options.interval) },
+  });
+  const contracts = Object.fromEntries(
+    await Promise.all(
+      Object.entries(deployed).map(async ([name, contract]) => [name, await contract.getAddress()] as const),
+    ),
   );
   await connection.close();
+
+  // The gateway signs as the deployer, which the local module made matcher; the node holds its key.
+  const provider = createIndexerProvider(rpcUrl);
+  const config = loadGatewayConfig({
+    ...process.env,
+    GRIDMESH_HTTP_HOST: options.host,
+    GRIDMESH_HTTP_PORT: String(options.gatewayPort),
+    GRIDMESH_RPC_URL: rpcUrl,
+    GRIDMESH_DATA_DIR: path.join(dataDir, "gateway-db"),
+    GRIDMESH_ENERGY_MARKET: contracts.energyMarket,
+    GRIDMESH_DELIVERY_LEDGER: contracts.deliveryLedger,
+    GRIDMESH_METER_REGISTRY: contracts.meterRegistry,
+    GRIDMESH_FORWARD_MARKET: contracts.forwardMarket,
+    GRIDMESH_OPTION_MARKET: contracts.optionMarket,
+    GRIDMESH_LOG_LEVEL: process.env.GRIDMESH_LOG_LEVEL ?? "warn",
+  });
+  gateway = await GatewayService.start({
+    config,
+    logger: createLogger({ level: config.logLevel }),
+    provider,
+    signer: await provider.getSigner(0),
+  });
+  if (stopping) await gateway.stop();
 
   const label = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
   const lines = [
     "",
     "GridMesh local system is running",
     `  JSON-RPC          ${rpcUrl}  (chain id ${chainId})`,
-    ...contracts.map(([name, address]) => `  ${label(name).padEnd(16)}  ${address}`),
+    `  Gateway API       ${gateway.url}  (OpenAPI: ${gateway.url}/v1/openapi.json)`,
+    `  Interval          ${options.interval} s`,
+    ...Object.entries(contracts).map(([name, address]) => `  ${label(name).padEnd(16)}  ${address}`),
     "",
     "Accounts are Hardhat's default development accounts (never use them on a real network).",
     "Press Ctrl-C to stop.",

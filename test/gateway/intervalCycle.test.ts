@@ -11,7 +11,7 @@ import {
   signedReadingToJson,
 } from "@gridmesh/contracts";
 import { expect } from "chai";
-import type { BaseWallet } from "ethers";
+import { type BaseWallet, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
 import { createLogger } from "../../gateway/src/common/logger.js";
@@ -95,9 +95,12 @@ describe("gateway: a full interval cycle", function () {
     gm: Awaited<ReturnType<typeof deployGridMesh>>,
     meter: BaseWallet,
     t: bigint,
-    exportWh: bigint,
+    exportWh: bigint | Map<bigint, bigint>,
     importWh: bigint,
   ) {
+    const exportIn = (i: bigint) =>
+      typeof exportWh === "bigint" ? (i === t ? exportWh : 0n) : (exportWh.get(i) ?? 0n);
+    let exported = 0n;
     const [activeSince] = await gm.registry.activePeriod(meter.address);
     const readings = [];
     let sequence = 0n;
@@ -108,8 +111,8 @@ describe("gateway: a full interval cycle", function () {
         sequence: ++sequence,
         importStartWh: 0n,
         importEndWh: i === t ? importWh : 0n,
-        exportStartWh: 0n,
-        exportEndWh: i === t ? exportWh : 0n,
+        exportStartWh: exported,
+        exportEndWh: (exported += exportIn(i)),
         timestamp: (i + 1n) * INTERVAL_SECONDS,
       };
       readings.push({ reading, signature: (await gm.signReading(meter, reading)) as `0x${string}` });
@@ -253,5 +256,67 @@ describe("gateway: a full interval cycle", function () {
     const stored = (await store.get(t))!;
     expect(stored.batches.map((b) => b.status)).to.deep.equal(["confirmed", "confirmed"]);
     expect(stored.status).to.equal("finalized");
+  });
+
+  it("commits a forward's intervals before they start and settles them from relayed readings", async function () {
+    const { gm, clock, meters, t, start } = await setup();
+    const price = 150_000n;
+    const terms = {
+      firstInterval: t,
+      lastInterval: t + 1n,
+      whPerInterval: 500n,
+      pricing: {
+        basePrice: price,
+        slope: 0n,
+        referenceValue: 0n,
+        floor: price,
+        cap: price,
+        indexId: ZeroHash,
+      },
+    };
+    await gm.forwards.connect(gm.alice).propose(terms, true, meters.alice.address, gm.bob.address);
+    const id = (await gm.forwards.nextId()) - 1n;
+    await gm.forwards.connect(gm.bob).accept(id, meters.bob.address);
+    gateway = await start();
+
+    // Each interval is committed in the run before it starts (nobody else does it here).
+    await clock.to(clock.gateClosure(t));
+    await gateway.loop.runOnce();
+    expect(await gm.forwards.intervalState(id, t)).to.equal(1n);
+    expect(await gm.forwards.intervalState(id, t + 1n)).to.equal(0n);
+    await clock.to(clock.gateClosure(t + 1n));
+    await gateway.loop.runOnce();
+    expect(await gm.forwards.intervalState(id, t + 1n)).to.equal(1n);
+
+    // Alice delivers 500 Wh in t and 200 Wh in t + 1; her agent posts the readings to the gateway.
+    await clock.to(clock.end(t + 1n) + 1n);
+    const readings = await readingsUpTo(
+      gm,
+      meters.alice,
+      t + 1n,
+      new Map([
+        [t, 500n],
+        [t + 1n, 200n],
+      ]),
+      0n,
+    );
+    const posted = await post(gateway.url, { readings: readings.map(signedReadingToJson) });
+    expect(posted.body.results.every((r) => r.status === "stored")).to.equal(true);
+    await gateway.loop.runOnce();
+
+    expect(await gm.forwards.intervalState(id, t)).to.equal(2n);
+    expect(await gm.forwards.intervalState(id, t + 1n)).to.equal(2n);
+    const settled = await gm.forwards.queryFilter(gm.forwards.filters.DeliverySettled(id));
+    const byInterval = new Map(
+      settled.map((e) => {
+        const args = (e as unknown as { args: { interval: bigint; deliveredWh: bigint; paid: bigint } }).args;
+        return [args.interval, args] as const;
+      }),
+    );
+    expect(byInterval.get(t)!.deliveredWh).to.equal(500n);
+    expect(byInterval.get(t)!.paid).to.equal((500n * price) / 1000n);
+    expect(byInterval.get(t + 1n)!.deliveredWh).to.equal(200n);
+    expect(byInterval.get(t + 1n)!.paid).to.equal((200n * price) / 1000n);
+    expect((await gm.forwards.getSchedule(id)).status).to.equal(3n); // Closed: margins released
   });
 });

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -82,7 +84,18 @@ describe("npm start (scripts/start.ts)", function () {
 
   it("serves JSON-RPC with the contracts deployed at the printed addresses and stops on Ctrl-C", async function () {
     const port = await freePort();
-    const { child, output } = startLocalSystem(["--port", String(port)]);
+    const gatewayPort = await freePort();
+    const dataDir = await mkdtemp(path.join(tmpdir(), "gridmesh-start-"));
+    const { child, output } = startLocalSystem([
+      "--port",
+      String(port),
+      "--gateway-port",
+      String(gatewayPort),
+      "--interval",
+      "30",
+      "--data-dir",
+      dataDir,
+    ]);
     children.push(child);
     const exited = once(child, "exit");
 
@@ -101,6 +114,14 @@ describe("npm start (scripts/start.ts)", function () {
     const decimals = await rpc(url, "eth_call", [{ to: address, data: "0x313ce567" }, "latest"]);
     expect(BigInt(decimals as string)).to.equal(6n);
 
+    // The gateway runs against that chain: healthy, on the embedded database, timed by the contracts.
+    const gateway = `http://127.0.0.1:${gatewayPort}`;
+    expect(output()).to.contain(`Gateway API       ${gateway}`);
+    const health = (await (await fetch(`${gateway}/v1/health`)).json()) as { ok: boolean; engine: string };
+    expect(health).to.include({ ok: true, engine: "pglite" });
+    const status = await fetch(`${gateway}/v1/clearings`);
+    expect(status.status).to.equal(200);
+
     // Ctrl-C in a terminal signals the whole foreground process group.
     process.kill(-child.pid!, "SIGINT");
     const [exitCode, signal] = (await exited) as [number | null, NodeJS.Signals | null];
@@ -111,10 +132,13 @@ describe("npm start (scripts/start.ts)", function () {
       () => (groupAlive(child.pid!) ? undefined : true),
       10_000,
     );
-    const probe: Server = createServer();
-    probe.listen(port, "127.0.0.1");
-    await once(probe, "listening");
-    probe.close();
+    for (const freed of [port, gatewayPort]) {
+      const probe: Server = createServer();
+      probe.listen(freed, "127.0.0.1");
+      await once(probe, "listening");
+      probe.close();
+    }
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("refuses to start on a port that is taken, with a clear message", async function () {
