@@ -55,7 +55,9 @@ function parseOptions(argv: string[]): StartOptions {
   });
   if (!parsed.success) {
     const flag = (p: PropertyKey[]) => `--${String(p[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw new Error(`invalid options: ${parsed.error.issues.map((i) => `${flag(i.path)}: ${i.message}`).join("; ")}`);
+    throw new Error(
+      `invalid options: ${parsed.error.issues.map((i) => `${flag(i.path)}: ${i.message}`).join("; ")}`,
+    );
   }
   return parsed.data;
 }
@@ -67,7 +69,9 @@ async function assertPortFree(host: string, port: number, what: string): Promise
     probe.once("error", (err: NodeJS.ErrnoException) => {
       reject(
         err.code === "EADDRINUSE"
-          ? new Error(`${host}:${port} is already in use (another ${what} running?); stop it or pass another port`)
+          ? new Error(
+              `${host}:${port} is already in use (another ${what} running?); stop it or pass another port`,
+            )
           : err,
       );
     });
@@ -99,13 +103,14 @@ async function main(): Promise<void> {
   const hostForUrl = address.includes(":") ? `[${address}]` : address;
   const rpcUrl = `http://${hostForUrl}:${port}`;
 
-  let gateway: GatewayService | undefined;
+  // Filled in once started; a signal before then stops only what exists.
+  const running: { gateway?: GatewayService } = {};
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal} received, stopping\n`);
-    await gateway?.stop();
+    await running.gateway?.stop();
     await server.close();
     process.exit(0);
   };
@@ -145,12 +150,13 @@ async function main(): Promise<void> {
     GRIDMESH_OPTION_MARKET: contracts.optionMarket,
     GRIDMESH_LOG_LEVEL: process.env.GRIDMESH_LOG_LEVEL ?? "warn",
   });
-  gateway = await GatewayService.start({
+  const gateway = await GatewayService.start({
     config,
     logger: createLogger({ level: config.logLevel }),
     provider,
     signer: await provider.getSigner(0),
   });
+  running.gateway = gateway;
   if (stopping) await gateway.stop();
 
   const label = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
