@@ -11,7 +11,7 @@ import {
   signedReadingToJson,
 } from "@gridmesh/contracts";
 import { expect } from "chai";
-import { type BaseWallet, ZeroHash } from "ethers";
+import type { BaseWallet } from "ethers";
 import { network } from "hardhat";
 
 import { createLogger } from "../../gateway/src/common/logger.js";
@@ -19,6 +19,7 @@ import { loadGatewayConfig } from "../../gateway/src/config/config.js";
 import { ClearingStore } from "../../gateway/src/market/clearingStore.js";
 import { fillsArgument } from "../../gateway/src/market/fillsHash.js";
 import { GatewayService } from "../../gateway/src/service/gatewayService.js";
+import { fixedPrice } from "../helpers/delivery.js";
 import { deployGridMesh, intervalClock, INTERVAL_SECONDS, usd } from "../helpers/gridmesh.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -265,14 +266,7 @@ describe("gateway: a full interval cycle", function () {
       firstInterval: t,
       lastInterval: t + 1n,
       whPerInterval: 500n,
-      pricing: {
-        basePrice: price,
-        slope: 0n,
-        referenceValue: 0n,
-        floor: price,
-        cap: price,
-        indexId: ZeroHash,
-      },
+      pricing: fixedPrice(price),
     };
     await gm.forwards.connect(gm.alice).propose(terms, true, meters.alice.address, gm.bob.address);
     const id = (await gm.forwards.nextId()) - 1n;

@@ -1,10 +1,11 @@
 import type { Contract } from "ethers";
 import type { Logger } from "pino";
 
-import { type Address, type SignedReading } from "@gridmesh/contracts";
+import type { Address } from "@gridmesh/contracts";
 import { LedgerNotYetError, recordMeterReadings } from "@gridmesh/contracts/ethers";
 
 import type { Database } from "../store/database.js";
+import { READING_COLUMNS, type ReadingRow, signedReadingFromRow } from "../store/readingRows.js";
 
 export interface ReadingRelayOptions {
   db: Database;
@@ -31,18 +32,6 @@ export interface RelayReport {
  * recorded stays here until the index sees it, costing only a static call per round meanwhile.
  */
 const RELAYABLE = "(ledger_status = 'pending' OR (ledger_status = 'recorded' AND recorded_tx IS NULL))";
-
-type PendingRow = {
-  meter: string;
-  sequence: string;
-  interval_index: string;
-  import_start_wh: string;
-  import_end_wh: string;
-  export_start_wh: string;
-  export_end_wh: string;
-  reading_timestamp: string;
-  signature: string;
-};
 
 /**
  * Puts the signed readings agents and controllers sent us on the DeliveryLedger, where settlement
@@ -84,15 +73,14 @@ export class ReadingRelay {
     // since a reading recorded by someone else stays relayable until the index catches up.
     let after = -1n;
     for (;;) {
-      const { rows } = await this.#o.db.query<PendingRow>(
-        `SELECT meter, sequence, interval_index, import_start_wh, import_end_wh, export_start_wh, export_end_wh,
-                reading_timestamp, signature
+      const { rows } = await this.#o.db.query<ReadingRow>(
+        `SELECT ${READING_COLUMNS}
          FROM readings WHERE meter = $1 AND sequence > $2 AND ${RELAYABLE} ORDER BY readings.sequence LIMIT $3`,
         [meter, after, this.#o.batchSize],
       );
       if (rows.length === 0) return;
       // Inclusion at least: some providers never resolve a wait for zero confirmations.
-      const outcomes = await recordMeterReadings(this.#o.ledger, meter, rows.map(toSignedReading), {
+      const outcomes = await recordMeterReadings(this.#o.ledger, meter, rows.map(signedReadingFromRow), {
         confirmations: Math.max(1, this.#o.confirmations),
       });
       if (outcomes.length === 0) return;
@@ -117,20 +105,4 @@ export class ReadingRelay {
       after = outcomes.reduce((max, o) => (o.sequence > max ? o.sequence : max), after);
     }
   }
-}
-
-function toSignedReading(row: PendingRow): SignedReading {
-  return {
-    reading: {
-      meter: row.meter as Address,
-      interval: BigInt(row.interval_index),
-      sequence: BigInt(row.sequence),
-      importStartWh: BigInt(row.import_start_wh),
-      importEndWh: BigInt(row.import_end_wh),
-      exportStartWh: BigInt(row.export_start_wh),
-      exportEndWh: BigInt(row.export_end_wh),
-      timestamp: BigInt(row.reading_timestamp),
-    },
-    signature: row.signature as `0x${string}`,
-  };
 }

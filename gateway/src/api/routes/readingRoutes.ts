@@ -1,23 +1,15 @@
 import { z } from "zod";
 
-import { signedReadingBatchSchema, signedReadingToJson, type Address, type Hex } from "@gridmesh/contracts";
+import { signedReadingBatchSchema, signedReadingToJson } from "@gridmesh/contracts";
 
 import { addressKey, cursorCodec, decimalKey, pageOf } from "../cursor.js";
 import { handleReadings, MAX_READINGS_BODY_BYTES } from "../readingsEndpoint.js";
 import { defineRoute } from "../route.js";
 import { addressParam, DEFAULT_LIMIT, ledgerStatus, limitParam, uint64Param } from "../schemas.js";
 import { iso, SqlConditions } from "../sqlConditions.js";
+import { READING_COLUMNS, type ReadingRow, signedReadingFromRow } from "../../store/readingRows.js";
 
-type ReadingRow = {
-  meter: string;
-  sequence: string;
-  interval_index: string;
-  import_start_wh: string;
-  import_end_wh: string;
-  export_start_wh: string;
-  export_end_wh: string;
-  reading_timestamp: string;
-  signature: string;
+type ListedReadingRow = ReadingRow & {
   ledger_status: string;
   ledger_error: string | null;
   recorded_tx: string | null;
@@ -58,29 +50,15 @@ export const readingsRoute = defineRoute({
       const [meter, t] = query.cursor;
       c.and(`(meter, interval_index) > (${c.param(meter)}::text, ${c.param(t)}::numeric)`);
     }
-    const { rows } = await deps.db.query<ReadingRow>(
-      `SELECT meter, sequence::text, interval_index::text, import_start_wh::text, import_end_wh::text,
-              export_start_wh::text, export_end_wh::text, reading_timestamp::text, signature,
-              ledger_status, ledger_error, recorded_tx, received_at
+    const { rows } = await deps.db.query<ListedReadingRow>(
+      `SELECT ${READING_COLUMNS}, ledger_status, ledger_error, recorded_tx, received_at
        FROM readings ${c.where()} ORDER BY readings.meter, readings.interval_index LIMIT ${c.param(limit + 1)}`,
       c.params,
     );
     const page = pageOf(rows, limit, readingsCursor, (r) => [r.meter, r.interval_index] as [string, string]);
     return {
       items: page.rows.map((r) => ({
-        ...signedReadingToJson({
-          reading: {
-            meter: r.meter as Address,
-            interval: BigInt(r.interval_index),
-            sequence: BigInt(r.sequence),
-            importStartWh: BigInt(r.import_start_wh),
-            importEndWh: BigInt(r.import_end_wh),
-            exportStartWh: BigInt(r.export_start_wh),
-            exportEndWh: BigInt(r.export_end_wh),
-            timestamp: BigInt(r.reading_timestamp),
-          },
-          signature: r.signature as Hex,
-        }),
+        ...signedReadingToJson(signedReadingFromRow(r)),
         ledgerStatus: r.ledger_status,
         ledgerError: r.ledger_error,
         recordedTx: r.recorded_tx,
