@@ -104,30 +104,73 @@ export class DeviceIdentity implements DeviceChannel {
     };
   }
 
+  /**
+   * Everything ProvisionIdentity needs, made and signed on the device alone: what a device without a
+   * Fabric identity sends to the gateway, which submits it.
+   */
+  provisionRequest(args: { meter: string; ownerMsp: string; attributes: IdentityDocument["attributes"] }) {
+    const document = this.document(args);
+    const fields = {
+      deviceId: this.deviceId,
+      publicKey: this.publicKey,
+      meter: document.meter,
+      attributesHash: documentHash(document),
+    };
+    const signature = this.sign(provisionMessage({ ...fields, ownerMsp: args.ownerMsp }));
+    return { document, request: { ...fields, signature } };
+  }
+
   /** Registers this device under the client's organisation, which becomes its owner. */
   async provision(
     client: SecureIdClient,
     args: { meter: string; attributes: IdentityDocument["attributes"] },
   ): Promise<{ document: IdentityDocument; identity: IdentityRecord; txId: string }> {
-    const document = this.document({ ...args, ownerMsp: client.asOrg });
-    const attributesHash = documentHash(document);
+    const { document, request } = this.provisionRequest({ ...args, ownerMsp: client.asOrg });
+    const { value, txId } = await client.provisionIdentity(request);
+    return { document, identity: value, txId };
+  }
+
+  /**
+   * Keymaker's device-side work, offline: a fresh key encrypts the document, the key is split into n+1
+   * shards (k to rebuild) and the seal (ciphertext hash, salted shard commitments, policy) is signed.
+   * The key itself is wiped; the device keeps shard n.
+   */
+  async prepareSeal(args: {
+    document: IdentityDocument;
+    verifiers: readonly string[];
+    k: number;
+    epoch: number;
+  }) {
+    const { key, sealed, ciphertextHash } = sealDocument(documentBytes(args.document));
+    const { verifierShards, deviceShard } = await splitKey(key, args.verifiers.length, args.k);
+    key.fill(0);
+    const verifiers = [...args.verifiers];
+    const commitments = verifierShards.map((s) => s.commitment);
     const signature = this.sign(
-      provisionMessage({
+      sealMessage({
         deviceId: this.deviceId,
-        publicKey: this.publicKey,
-        meter: document.meter,
-        attributesHash,
-        ownerMsp: client.asOrg,
+        ciphertextHash,
+        commitments,
+        verifiers,
+        k: args.k,
+        epoch: args.epoch,
       }),
     );
-    const { value, txId } = await client.provisionIdentity({
-      deviceId: this.deviceId,
-      publicKey: this.publicKey,
-      meter: document.meter,
-      attributesHash,
-      signature,
-    });
-    return { document, identity: value, txId };
+    return {
+      seal: {
+        deviceId: this.deviceId,
+        ciphertextHash,
+        commitments,
+        verifiers,
+        k: args.k,
+        epoch: args.epoch,
+        signature,
+      },
+      ciphertext: toHex(sealed),
+      /** In verifier order: shard i goes to verifiers[i] alone. */
+      shards: verifierShards.map((s) => ({ shard: s.shard, salt: s.salt })),
+      deviceShard,
+    };
   }
 
   /**
@@ -140,33 +183,11 @@ export class DeviceIdentity implements DeviceChannel {
     args: { document: IdentityDocument; verifiers: readonly string[]; k: number; epoch?: number },
   ): Promise<KeymakerResult> {
     const epoch = args.epoch ?? ((await client.getIdentity(this.deviceId)).seal?.epoch ?? 0) + 1;
-    const { key, sealed, ciphertextHash } = sealDocument(documentBytes(args.document));
-    const { verifierShards, deviceShard } = await splitKey(key, args.verifiers.length, args.k);
-    key.fill(0);
-    const verifiers = [...args.verifiers];
-    const commitments = verifierShards.map((s) => s.commitment);
-    const signature = this.sign(
-      sealMessage({ deviceId: this.deviceId, ciphertextHash, commitments, verifiers, k: args.k, epoch }),
-    );
-    const seal = await client.sealIdentity({
-      deviceId: this.deviceId,
-      ciphertextHash,
-      commitments,
-      verifiers,
-      k: args.k,
-      epoch,
-      signature,
-    });
-    const ciphertext = toHex(sealed);
+    const { seal, ciphertext, shards, deviceShard } = await this.prepareSeal({ ...args, epoch });
+    const { verifiers, ciphertextHash } = seal;
+    const committed = await client.sealIdentity(seal);
     const settled = await Promise.allSettled(
-      verifierShards.map((s, i) =>
-        client.depositShard(
-          this.deviceId,
-          epoch,
-          { shard: s.shard, salt: s.salt, ciphertext },
-          verifiers[i]!,
-        ),
-      ),
+      shards.map((s, i) => client.depositShard(this.deviceId, epoch, { ...s, ciphertext }, verifiers[i]!)),
     );
     const result: KeymakerResult = {
       epoch,
@@ -174,7 +195,7 @@ export class DeviceIdentity implements DeviceChannel {
       verifiers,
       ciphertextHash,
       deviceShard,
-      sealTxId: seal.txId,
+      sealTxId: committed.txId,
       deposits: [],
       failedDeposits: [],
     };

@@ -35,6 +35,19 @@ export {
 } from "./verifierAttestor.js";
 export { ensureVerifierOrg } from "./verifierOrgs.js";
 export { SecureIdError, secureIdErrorCode, type SecureIdErrorCode } from "../protocol/errors.js";
+// The protocol's definitions that clients outside this package check against (one home each).
+export { sha256Hex, shardCommitment } from "../protocol/hashing.js";
+export { fromHex, toHex } from "../protocol/hex.js";
+export { documentHash, type IdentityDocument } from "../protocol/identityDocument.js";
+export {
+  MESSAGE_TYPES,
+  challengeMessage,
+  revokeMessage,
+  verifyMessage,
+  type ChallengeMessage,
+  type DeviceMessage,
+  type VerifyMessage,
+} from "../protocol/messages.js";
 export { EVENTS } from "../protocol/records.js";
 export type {
   IdentityRecord,

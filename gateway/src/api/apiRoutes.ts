@@ -2,6 +2,7 @@ import type { Route } from "./route.js";
 import { clearingRoute, clearingsRoute } from "./routes/clearingRoutes.js";
 import { deviceRoute, devicesRoute } from "./routes/deviceRoutes.js";
 import { healthRoute } from "./routes/healthRoutes.js";
+import { identityRoutes } from "./routes/identityRoutes.js";
 import { retryClearingRoute, retryReadingRoute, operatorStatusRoute } from "./routes/operatorRoutes.js";
 import { bookRoute, ordersRoute } from "./routes/orderRoutes.js";
 import { postReadingsRoute, readingsRoute } from "./routes/readingRoutes.js";
@@ -20,6 +21,7 @@ export const apiRoutes: readonly Route[] = [
   postReadingsRoute,
   devicesRoute,
   deviceRoute,
+  ...identityRoutes,
   operatorStatusRoute,
   retryClearingRoute,
   retryReadingRoute,

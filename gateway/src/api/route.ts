@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 
 import type { Logger } from "../common/logger.js";
+import type { IdentityService } from "../identity/identityService.js";
 import type { ReadingIntake } from "../relay/readingIntake.js";
 import type { Database } from "../store/index.js";
 import type { componentSchemas } from "./schemas.js";
@@ -10,6 +11,8 @@ import type { componentSchemas } from "./schemas.js";
 export interface ApiDependencies {
   db: Database;
   intake: ReadingIntake;
+  /** Secure ID; without it the identity endpoints answer 503 (the event log is read from the store). */
+  identity?: IdentityService | undefined;
   /** SHA-256 (hex) of the operator's bearer token; without it the operator endpoints do not exist. */
   operatorTokenSha256?: string | undefined;
   /** The service's loop status, served to operators. */

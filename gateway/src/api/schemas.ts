@@ -2,6 +2,8 @@ import { z } from "zod";
 
 import { readingReceiptsSchema, signedReadingBatchSchema, signedReadingSchema } from "@gridmesh/contracts";
 
+import { identityComponentSchemas } from "./identitySchemas.js";
+
 /**
  * The API's schemas: parameters the handlers parse with, and the JSON they answer with. The
  * OpenAPI document is generated from these same objects, so it cannot drift from the code.
@@ -226,5 +228,6 @@ export const componentSchemas = {
   OperatorStatus: operatorStatusSchema,
   ClearingRetry: clearingRetrySchema,
   ReadingRetry: readingRetrySchema,
+  ...identityComponentSchemas,
   OpenApiDocument: openApiDocumentSchema,
 } as const;

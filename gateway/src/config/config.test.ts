@@ -32,8 +32,69 @@ describe("loadGatewayConfig", () => {
       database: { kind: "embedded", dataDir: ".gridmesh/gateway-db" },
       market: { clearingBatchSize: 250, readingsBatchSize: 50 },
       operatorTokenSha256: undefined,
+      identity: {
+        ownerMsp: "UtilityMSP",
+        ledger: { kind: "embedded", file: ".gridmesh/secure-id.sqlite" },
+        verifiers: [],
+      },
       logLevel: "info",
     });
+  });
+
+  it("opens Secure ID on Fabric with a profile, with verifier keystores paired by MSP id", () => {
+    const config = loadGatewayConfig({
+      ...contracts,
+      GRIDMESH_SECURE_ID: "fabric",
+      GRIDMESH_FABRIC_PROFILE: "/var/lib/fabric/network.json",
+      GRIDMESH_VERIFIER_KEYSTORES: "Verifier1MSP=/k/v1.json, Verifier2MSP=/k/v2.json",
+      GRIDMESH_VERIFIER_PASSPHRASE_FILES: "Verifier2MSP=/p/v2,Verifier1MSP=/p/v1",
+    });
+    assert.deepEqual(config.identity, {
+      ownerMsp: "UtilityMSP",
+      ledger: { kind: "fabric", profile: "/var/lib/fabric/network.json" },
+      verifiers: [
+        { mspId: "Verifier1MSP", keystoreFile: "/k/v1.json", passphraseFile: "/p/v1" },
+        { mspId: "Verifier2MSP", keystoreFile: "/k/v2.json", passphraseFile: "/p/v2" },
+      ],
+    });
+  });
+
+  it("keeps the embedded Secure ID ledger beside the data directory unless told where", () => {
+    assert.deepEqual(loadGatewayConfig({ ...contracts, GRIDMESH_DATA_DIR: "/srv/gm/db" }).identity.ledger, {
+      kind: "embedded",
+      file: "/srv/gm/secure-id.sqlite",
+    });
+    const explicit = loadGatewayConfig({ ...contracts, GRIDMESH_SECURE_ID_FILE: "/srv/secure-id.db" });
+    assert.deepEqual(explicit.identity.ledger, { kind: "embedded", file: "/srv/secure-id.db" });
+  });
+
+  it("names the Secure ID variable at fault", () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadGatewayConfig({ ...contracts, ...env });
+      } catch (err) {
+        assert.ok(err instanceof ConfigError);
+        return err.problems;
+      }
+      assert.fail("expected a ConfigError");
+    };
+    assert.deepEqual(problems({ GRIDMESH_SECURE_ID: "fabric" }), [
+      "GRIDMESH_FABRIC_PROFILE: is required for fabric",
+    ]);
+    assert.match(problems({ GRIDMESH_SECURE_ID: "ledger" })[0]!, /^GRIDMESH_SECURE_ID: /);
+    assert.deepEqual(problems({ GRIDMESH_VERIFIER_KEYSTORES: "Verifier1MSP=/k/v1.json" }), [
+      "GRIDMESH_VERIFIER_PASSPHRASE_FILES: no passphrase file for Verifier1MSP",
+    ]);
+    assert.deepEqual(
+      problems({
+        GRIDMESH_VERIFIER_KEYSTORES: "Verifier1MSP",
+        GRIDMESH_VERIFIER_PASSPHRASE_FILES: "A=/p,A=/q",
+      }),
+      [
+        'GRIDMESH_VERIFIER_KEYSTORES: "Verifier1MSP" is not MSP=file',
+        "GRIDMESH_VERIFIER_PASSPHRASE_FILES: A is given twice",
+      ],
+    );
   });
 
   it("switches to PostgreSQL when a connection string is given", () => {

@@ -1,9 +1,71 @@
+import { dirname, join } from "node:path";
+
 import { z } from "zod";
 
 import { ConfigError } from "../common/errors.js";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+const mspId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a Fabric MSP id");
+
+/** `Verifier1MSP=/path/a,Verifier2MSP=/path/b`: one file per verifier organisation. */
+const filesByMsp = z.string().transform((text, ctx) => {
+  const files: Record<string, string> = {};
+  for (const entry of text.split(",").map((e) => e.trim())) {
+    if (entry === "") continue;
+    const match = /^([^=\s]+)=(.+)$/.exec(entry);
+    if (match === null || !mspId.safeParse(match[1]).success) {
+      ctx.addIssue({ code: "custom", message: `"${entry}" is not MSP=file` });
+    } else if (match[1]! in files) {
+      ctx.addIssue({ code: "custom", message: `${match[1]} is given twice` });
+    } else {
+      files[match[1]!] = match[2]!.trim();
+    }
+  }
+  return files;
+});
+
+/**
+ * Secure ID: the ledger the utility organisation's client uses, and the verifier organisations whose
+ * attestors run in this process (each with its Ethereum key in an encrypted v3 keystore).
+ */
+const identitySchema = z
+  .object({
+    ownerMsp: mspId,
+    ledger: z.discriminatedUnion("kind", [
+      z.object({ kind: z.literal("embedded"), file: z.string().min(1) }),
+      z.object({ kind: z.literal("fabric"), profile: z.string({ error: "is required for fabric" }).min(1) }),
+    ]),
+    verifierKeystores: filesByMsp,
+    verifierPassphraseFiles: filesByMsp,
+  })
+  .superRefine((identity, ctx) => {
+    const keystores = Object.keys(identity.verifierKeystores);
+    const passphrases = Object.keys(identity.verifierPassphraseFiles);
+    for (const msp of keystores.filter((m) => !passphrases.includes(m)))
+      ctx.addIssue({
+        code: "custom",
+        path: ["verifierPassphraseFiles"],
+        message: `no passphrase file for ${msp}`,
+      });
+    for (const msp of passphrases.filter((m) => !keystores.includes(m)))
+      ctx.addIssue({ code: "custom", path: ["verifierKeystores"], message: `no keystore for ${msp}` });
+    if (keystores.includes(identity.ownerMsp))
+      ctx.addIssue({
+        code: "custom",
+        path: ["verifierKeystores"],
+        message: `${identity.ownerMsp} is the owner organisation, not a verifier`,
+      });
+  })
+  .transform(({ ownerMsp, ledger, verifierKeystores, verifierPassphraseFiles }) => ({
+    ownerMsp,
+    ledger,
+    verifiers: Object.entries(verifierKeystores).map(([msp, keystoreFile]) => ({
+      mspId: msp,
+      keystoreFile,
+      passphraseFile: verifierPassphraseFiles[msp]!,
+    })),
+  }));
 
 /**
  * The gateway's configuration, read once at start from the environment. Nothing else in the
@@ -56,6 +118,7 @@ const configSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits (sha256 of the token)")
     .optional(),
+  identity: identitySchema,
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
 });
 
@@ -72,6 +135,8 @@ export const gatewayEnvDefaults = {
   GRIDMESH_DATA_DIR: ".gridmesh/gateway-db",
   GRIDMESH_CLEARING_BATCH_SIZE: "250",
   GRIDMESH_READINGS_BATCH_SIZE: "50",
+  GRIDMESH_SECURE_ID: "embedded",
+  GRIDMESH_SECURE_ID_ORG: "UtilityMSP",
   GRIDMESH_LOG_LEVEL: "info",
 } as const;
 
@@ -109,6 +174,20 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
       readingsBatchSize: get("GRIDMESH_READINGS_BATCH_SIZE"),
     },
     operatorTokenSha256: set("GRIDMESH_OPERATOR_TOKEN_SHA256"),
+    identity: {
+      ownerMsp: get("GRIDMESH_SECURE_ID_ORG"),
+      ledger:
+        get("GRIDMESH_SECURE_ID") === "fabric"
+          ? { kind: "fabric", profile: set("GRIDMESH_FABRIC_PROFILE") }
+          : {
+              kind: get("GRIDMESH_SECURE_ID"),
+              // Beside the embedded database's directory, not inside it: that one is PGlite's own.
+              file:
+                set("GRIDMESH_SECURE_ID_FILE") ?? join(dirname(get("GRIDMESH_DATA_DIR")), "secure-id.sqlite"),
+            },
+      verifierKeystores: set("GRIDMESH_VERIFIER_KEYSTORES") ?? "",
+      verifierPassphraseFiles: set("GRIDMESH_VERIFIER_PASSPHRASE_FILES") ?? "",
+    },
     logLevel: get("GRIDMESH_LOG_LEVEL"),
   };
   const parsed = configSchema.safeParse(raw);
@@ -137,6 +216,12 @@ const envNames: Record<string, string> = {
   "market.clearingBatchSize": "GRIDMESH_CLEARING_BATCH_SIZE",
   "market.readingsBatchSize": "GRIDMESH_READINGS_BATCH_SIZE",
   operatorTokenSha256: "GRIDMESH_OPERATOR_TOKEN_SHA256",
+  "identity.ownerMsp": "GRIDMESH_SECURE_ID_ORG",
+  "identity.ledger.kind": "GRIDMESH_SECURE_ID",
+  "identity.ledger.file": "GRIDMESH_SECURE_ID_FILE",
+  "identity.ledger.profile": "GRIDMESH_FABRIC_PROFILE",
+  "identity.verifierKeystores": "GRIDMESH_VERIFIER_KEYSTORES",
+  "identity.verifierPassphraseFiles": "GRIDMESH_VERIFIER_PASSPHRASE_FILES",
   logLevel: "GRIDMESH_LOG_LEVEL",
 };
 

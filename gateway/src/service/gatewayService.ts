@@ -3,11 +3,14 @@ import { type Server, createServer } from "node:http";
 
 import { Contract, NonceManager, type Provider, type Signer, Wallet } from "ethers";
 
+import type { AttestationSigner } from "@gridmesh/chaincode/client";
 import {
   type Address,
   deliveryLedgerAbi,
   energyMarketAbi,
   forwardMarketAbi,
+  meterRegistryAbi,
+  meterRegistryDomain,
   optionMarketAbi,
 } from "@gridmesh/contracts";
 
@@ -18,6 +21,7 @@ import { GatewayError } from "../common/errors.js";
 import { listen } from "../common/listen.js";
 import type { Logger } from "../common/logger.js";
 import type { GatewayConfig } from "../config/config.js";
+import { startIdentityService, type IdentityService } from "../identity/index.js";
 import { ChainIndexer, createIndexerProvider, loadOrderBook } from "../indexer/index.js";
 import { ClearingStore } from "../market/clearingStore.js";
 import { ClearingSubmitter } from "../market/clearingSubmitter.js";
@@ -44,6 +48,8 @@ export interface GatewayServiceParameters {
   now?: () => Promise<bigint>;
   /** Start the periodic loop (default true); tests drive `runOnce` themselves. */
   autoRun?: boolean;
+  /** Verifier attestation keys by MSP id instead of the configured keystores (tests: Hardhat's signers). */
+  attestationKeys?: ReadonlyMap<string, AttestationSigner>;
 }
 
 /**
@@ -55,14 +61,23 @@ export class GatewayService {
   readonly db: Database;
   readonly timing: MarketTiming;
   readonly loop: TaskLoop;
+  readonly identity: IdentityService;
   readonly #server: Server;
   readonly #logger: Logger;
   #url = "";
 
-  private constructor(db: Database, timing: MarketTiming, loop: TaskLoop, server: Server, logger: Logger) {
+  private constructor(
+    db: Database,
+    timing: MarketTiming,
+    loop: TaskLoop,
+    identity: IdentityService,
+    server: Server,
+    logger: Logger,
+  ) {
     this.db = db;
     this.timing = timing;
     this.loop = loop;
+    this.identity = identity;
     this.#server = server;
     this.#logger = logger;
   }
@@ -86,6 +101,7 @@ export class GatewayService {
     const timing = await readMarketTiming(market);
 
     const db = await createDatabase({ database: p.database ?? config.database, logger });
+    let identity: IdentityService | undefined;
     try {
       await migrate(db, { logger });
       const now =
@@ -106,10 +122,26 @@ export class GatewayService {
       });
       loop.add("index", () => indexer.syncOnce());
 
-      if (signer === undefined) {
+      // One sender for every task's transactions: one queue for the one key keeps nonces in order.
+      const sender =
+        signer === undefined
+          ? undefined
+          : new TransactionSender({ confirmations: config.chain.confirmations });
+      identity = await startIdentityService({
+        config: config.identity,
+        db,
+        registry: new Contract(contracts.meterRegistry, meterRegistryAbi, runner),
+        registryDomain: meterRegistryDomain(chainId, contracts.meterRegistry as Address),
+        sender,
+        logger: logger.child({ part: "identity" }),
+        ...(p.attestationKeys === undefined ? {} : { attestationKeys: p.attestationKeys }),
+      });
+      const eventLog = identity.eventLog;
+      loop.add("identity-events", () => eventLog.ensureRunning());
+
+      if (sender === undefined) {
         logger.warn("no gateway key configured: indexing and serving only, nothing is cleared or settled");
       } else {
-        const sender = new TransactionSender({ confirmations: config.chain.confirmations });
         const clearings = new ClearingStore(db);
         const submitter = new ClearingSubmitter({
           market,
@@ -170,17 +202,19 @@ export class GatewayService {
       const handler = createApiHandler({
         db,
         intake,
+        identity,
         operatorTokenSha256: config.operatorTokenSha256,
         status: () => Promise.resolve({ tasks: loop.status(), timing: stringify(timing) }),
         logger: logger.child({ part: "api" }),
       });
       const server = createServer(handler);
-      const service = new GatewayService(db, timing, loop, server, logger);
+      const service = new GatewayService(db, timing, loop, identity, server, logger);
       service.#url = await listen(server, config.http.host, config.http.port);
       if (p.autoRun ?? true) loop.start();
       logger.info({ url: service.#url, read_only: signer === undefined }, "gateway started");
       return service;
     } catch (e) {
+      await identity?.close();
       await db.close();
       throw e;
     }
@@ -190,6 +224,7 @@ export class GatewayService {
     await this.loop.stop();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
+    await this.identity.close();
     await this.db.close();
     this.#logger.info("gateway stopped");
   }

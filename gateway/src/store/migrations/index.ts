@@ -2,6 +2,12 @@ import type { Migration } from "../migrate.js";
 import { initialMigration } from "./0001_initial.js";
 import { indexerMigration } from "./0002_indexer.js";
 import { settlementMigration } from "./0003_settlement.js";
+import { identityMigration } from "./0004_identity.js";
 
 /** Every migration, oldest first. Append only: an applied migration is never edited. */
-export const migrations: readonly Migration[] = [initialMigration, indexerMigration, settlementMigration];
+export const migrations: readonly Migration[] = [
+  initialMigration,
+  indexerMigration,
+  settlementMigration,
+  identityMigration,
+];
