@@ -5,7 +5,10 @@
  * SIGTERM stops everything.
  *
  *   npm start -- [--host 127.0.0.1] [--port 8545] [--gateway-port 8080] [--interval 60]
- *                [--data-dir .gridmesh/local]
+ *                [--data-dir .gridmesh/local] [--fabric]
+ *
+ * Device identities (Secure ID) run on the same chaincode in process by default; `--fabric` brings up
+ * the real Fabric network (scripts/fabric) and uses it instead.
  */
 import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -16,6 +19,7 @@ import hre from "hardhat";
 import { z } from "zod";
 
 import { createLogger } from "../gateway/src/common/logger.js";
+import { fabricDown, fabricUp } from "./fabric/network.js";
 import { loadGatewayConfig } from "../gateway/src/config/config.js";
 import { createIndexerProvider } from "../gateway/src/indexer/index.js";
 import { GatewayService } from "../gateway/src/service/gatewayService.js";
@@ -30,6 +34,7 @@ const optionsSchema = z.object({
   /** Trading interval in seconds: compressed for a live demo (the contracts' default is 900). */
   interval: z.coerce.number().int().min(6).max(86_400),
   dataDir: z.string().min(1),
+  fabric: z.boolean(),
 });
 
 export type StartOptions = z.infer<typeof optionsSchema>;
@@ -43,6 +48,7 @@ function parseOptions(argv: string[]): StartOptions {
       "gateway-port": { type: "string", default: "8080" },
       interval: { type: "string", default: "60" },
       "data-dir": { type: "string", default: ".gridmesh/local" },
+      fabric: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -52,6 +58,7 @@ function parseOptions(argv: string[]): StartOptions {
     gatewayPort: values["gateway-port"],
     interval: values.interval,
     dataDir: values["data-dir"],
+    fabric: values.fabric,
   });
   if (!parsed.success) {
     const flag = (p: PropertyKey[]) => `--${String(p[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -104,13 +111,15 @@ async function main(): Promise<void> {
   const rpcUrl = `http://${hostForUrl}:${port}`;
 
   // Filled in once started; a signal before then stops only what exists.
-  const running: { gateway?: GatewayService } = {};
+  const running: { gateway?: GatewayService; fabric?: boolean } = {};
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal} received, stopping\n`);
     await running.gateway?.stop();
+    // Stopped, not purged: the network's identities are there for the next start.
+    if (running.fabric) await fabricDown();
     await server.close();
     process.exit(0);
   };
@@ -135,8 +144,31 @@ async function main(): Promise<void> {
   );
   await connection.close();
 
+  let identityLedger: Record<string, string> = {
+    GRIDMESH_SECURE_ID: "embedded",
+    GRIDMESH_SECURE_ID_FILE: path.join(dataDir, "secure-id.sqlite"),
+  };
+  if (options.fabric) {
+    process.stdout.write("Starting the Fabric network (the first time builds it: a few minutes)…\n");
+    running.fabric = true;
+    await fabricUp();
+    const home = process.env.GRIDMESH_FABRIC_HOME ?? path.resolve(import.meta.dirname, "..", ".fabric");
+    identityLedger = {
+      GRIDMESH_SECURE_ID: "fabric",
+      GRIDMESH_FABRIC_PROFILE: path.join(home, "network.json"),
+    };
+  }
+
   // The gateway signs as the deployer, which the local module made matcher; the node holds its key.
+  // The local module's verifier organisations are Hardhat accounts 17–19, which attest in process.
   const provider = createIndexerProvider(rpcUrl);
+  const attestationKeys = new Map(
+    await Promise.all(
+      ["Verifier1MSP", "Verifier2MSP", "Verifier3MSP"].map(
+        async (msp, i) => [msp, await provider.getSigner(17 + i)] as const,
+      ),
+    ),
+  );
   const config = loadGatewayConfig({
     ...process.env,
     GRIDMESH_HTTP_HOST: options.host,
@@ -149,12 +181,14 @@ async function main(): Promise<void> {
     GRIDMESH_FORWARD_MARKET: contracts.forwardMarket,
     GRIDMESH_OPTION_MARKET: contracts.optionMarket,
     GRIDMESH_LOG_LEVEL: process.env.GRIDMESH_LOG_LEVEL ?? "warn",
+    ...identityLedger,
   });
   const gateway = await GatewayService.start({
     config,
     logger: createLogger({ level: config.logLevel }),
     provider,
     signer: await provider.getSigner(0),
+    attestationKeys,
   });
   running.gateway = gateway;
   if (stopping) await gateway.stop();
@@ -166,6 +200,7 @@ async function main(): Promise<void> {
     `  JSON-RPC          ${rpcUrl}  (chain id ${chainId})`,
     `  Gateway API       ${gateway.url}  (OpenAPI: ${gateway.url}/v1/openapi.json)`,
     `  Interval          ${options.interval} s`,
+    `  Secure ID         ${options.fabric ? "Fabric network (scripts/fabric)" : "embedded ledger"}`,
     ...Object.entries(contracts).map(([name, address]) => `  ${label(name).padEnd(16)}  ${address}`),
     "",
     "Accounts are Hardhat's default development accounts (never use them on a real network).",

@@ -121,6 +121,9 @@ describe("npm start (scripts/start.ts)", function () {
     expect(health).to.include({ ok: true, engine: "pglite" });
     const status = await fetch(`${gateway}/v1/clearings`);
     expect(status.status).to.equal(200);
+    // Secure ID runs embedded, with the three verifier organisations able to attest.
+    const verifiers = JSON.stringify(await (await fetch(`${gateway}/v1/identity/verifiers`)).json());
+    for (const msp of ["Verifier1MSP", "Verifier2MSP", "Verifier3MSP"]) expect(verifiers).to.contain(msp);
 
     // Ctrl-C in a terminal signals the whole foreground process group.
     process.kill(-child.pid!, "SIGINT");
