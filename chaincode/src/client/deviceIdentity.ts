@@ -144,28 +144,16 @@ export class DeviceIdentity implements DeviceChannel {
     const { key, sealed, ciphertextHash } = sealDocument(documentBytes(args.document));
     const { verifierShards, deviceShard } = await splitKey(key, args.verifiers.length, args.k);
     key.fill(0);
-    const verifiers = [...args.verifiers];
-    const commitments = verifierShards.map((s) => s.commitment);
-    const signature = this.sign(
-      sealMessage({
-        deviceId: this.deviceId,
-        ciphertextHash,
-        commitments,
-        verifiers,
-        k: args.k,
-        epoch: args.epoch,
-      }),
-    );
+    const fields = {
+      deviceId: this.deviceId,
+      ciphertextHash,
+      commitments: verifierShards.map((s) => s.commitment),
+      verifiers: [...args.verifiers],
+      k: args.k,
+      epoch: args.epoch,
+    };
     return {
-      seal: {
-        deviceId: this.deviceId,
-        ciphertextHash,
-        commitments,
-        verifiers,
-        k: args.k,
-        epoch: args.epoch,
-        signature,
-      },
+      seal: { ...fields, signature: this.sign(sealMessage(fields)) },
       ciphertext: toHex(sealed),
       /** In verifier order: shard i goes to verifiers[i] alone. */
       shards: verifierShards.map((s) => ({ shard: s.shard, salt: s.salt })),
