@@ -19,6 +19,7 @@ import { loadGatewayConfig } from "../../gateway/src/config/config.js";
 import { ClearingStore } from "../../gateway/src/market/clearingStore.js";
 import { fillsArgument } from "../../gateway/src/market/fillsHash.js";
 import { GatewayService } from "../../gateway/src/service/gatewayService.js";
+import { seededRandom } from "../../meter-agent/src/common/seededRandom.js";
 import { fixedPrice } from "../helpers/delivery.js";
 import { deployGridMesh, intervalClock, INTERVAL_SECONDS, usd } from "../helpers/gridmesh.js";
 
@@ -312,5 +313,56 @@ describe("gateway: a full interval cycle", function () {
     expect(byInterval.get(t + 1n)!.deliveredWh).to.equal(200n);
     expect(byInterval.get(t + 1n)!.paid).to.equal((200n * price) / 1000n);
     expect((await gm.forwards.getSchedule(id)).status).to.equal(3n); // Closed: margins released
+  });
+
+  it("clears random books exactly as an auditor recomputes them from the chain's orders", async function () {
+    const { gm, clock, meters, t, start } = await setup();
+    const seed = Number(process.env.GRIDMESH_TEST_SEED ?? 20261122);
+    const rng = seededRandom(seed);
+    const pick = (lo: number, hi: number) => BigInt(lo + Math.floor(rng() * (hi - lo + 1)));
+    const traders = [
+      [gm.alice, meters.alice],
+      [gm.bob, meters.bob],
+      [gm.carol, meters.carol],
+      [gm.dave, meters.dave],
+    ] as const;
+    const intervals = [t, t + 1n, t + 2n];
+    for (const ti of intervals) {
+      for (const [account, meter] of traders) {
+        for (let n = Number(pick(0, 3)); n > 0; n--) {
+          const wh = pick(100, 3_000);
+          const price = pick(50, 250) * 1_000n;
+          if (rng() < 0.5) await gm.market.connect(account).placeOffer(meter.address, ti, wh, price);
+          else await gm.market.connect(account).placeBid(meter.address, ti, wh, price);
+        }
+      }
+    }
+    gateway = await start();
+    for (const ti of intervals) {
+      await clock.to(clock.gateClosure(ti));
+      await gateway.loop.runOnce();
+      const expected = computeClearing(await bookFromChain(gm, ti));
+      const onChain = await gm.market.getClearing(ti);
+      const submitted = (await gm.market.queryFilter(gm.market.filters.ClearingBatchSubmitted(ti)))
+        .map(
+          (e) =>
+            (
+              e as unknown as {
+                args: { batch: bigint; fills: { offerId: bigint; bidId: bigint; wh: bigint }[] };
+              }
+            ).args,
+        )
+        .sort((a, b) => Number(a.batch - b.batch))
+        .flatMap((a) => a.fills.map((f) => ({ offerId: f.offerId, bidId: f.bidId, wh: f.wh })));
+      const context = `seed ${seed}, interval ${ti - t}`;
+      expect(submitted, context).to.deep.equal(expected.fills);
+      if (expected.volumeWh === 0n) {
+        expect(onChain.batches, context).to.equal(0n);
+        expect((await new ClearingStore(gateway.db).get(ti))!.status, context).to.equal("empty");
+      } else {
+        expect(onChain.price, context).to.equal(expected.price);
+        expect(onChain.finalized, context).to.equal(true);
+      }
+    }
   });
 });
