@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 
 import { z } from "zod";
 
@@ -118,6 +118,16 @@ export const agentConfigSchema = z
     clock: z
       .strictObject({ originMs: z.number().int().nonnegative(), speed: z.number().positive() })
       .optional(),
+    /** The device's Secure ID identity (docs/SECURE_ID.md), managed with `gridmesh-agent identity …`. */
+    identity: z
+      .strictObject({
+        /** The sealed ed25519 device key; `device-key.json` beside the meter keystore when absent. */
+        deviceKey: z.string().min(1).optional(),
+        /** The gateway whose identity API provisions, seals and verifies the device (its base URL). */
+        gateway: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+        timeoutMs: z.number().int().positive().default(60_000),
+      })
+      .default({ timeoutMs: 60_000 }),
     log: z
       .strictObject({
         level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -134,7 +144,13 @@ export const agentConfigSchema = z
     }
   });
 
-export type AgentConfig = z.infer<typeof agentConfigSchema> & { configDir: string };
+type ParsedAgentConfig = z.infer<typeof agentConfigSchema>;
+
+/** The configuration with every path absolute; the device key's path is always set. */
+export type AgentConfig = Omit<ParsedAgentConfig, "identity"> & {
+  configDir: string;
+  identity: ParsedAgentConfig["identity"] & { deviceKey: string };
+};
 
 /** Validates a parsed configuration; paths inside it are resolved against `configDir`. */
 export function parseAgentConfig(json: unknown, configDir: string): AgentConfig {
@@ -145,14 +161,22 @@ export function parseAgentConfig(json: unknown, configDir: string): AgentConfig 
   }
   const c = parsed.data;
   const at = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
+  const keystore = at(c.key.keystore);
   return {
     ...c,
     configDir,
     dataDir: at(c.dataDir),
     key: {
       ...c.key,
-      keystore: at(c.key.keystore),
+      keystore,
       passphraseFile: c.key.passphraseFile === undefined ? undefined : at(c.key.passphraseFile),
+    },
+    identity: {
+      ...c.identity,
+      deviceKey:
+        c.identity.deviceKey === undefined
+          ? join(dirname(keystore), "device-key.json")
+          : at(c.identity.deviceKey),
     },
     battery: c.battery === undefined ? undefined : { ...c.battery, topology: at(c.battery.topology) },
     batteryServer:

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -53,16 +54,29 @@ describe("gridmesh-agent CLI", { timeout: 60_000 }, () => {
   it("init creates an encrypted key and a valid configuration; status and export-public read them", async () => {
     const init = await cli(dir, ...initArgs);
     assert.equal(init.code, 0, init.stderr);
-    const { meter } = JSON.parse(init.stdout) as { meter: string };
+    const { meter, deviceId } = JSON.parse(init.stdout) as { meter: string; deviceId: string };
+    assert.match(deviceId, /^0x[0-9a-f]{64}$/);
     const key = await readFile(join(dir, "meter-key.json"), "utf8");
     assert.ok(!key.includes(PASSPHRASE));
     assert.equal((await stat(join(dir, "agent.json"))).mode & 0o777, 0o600);
+    assert.equal((await stat(join(dir, "device-key.json"))).mode & 0o777, 0o600);
+    assert.ok(!(await readFile(join(dir, "device-key.json"), "utf8")).includes(PASSPHRASE));
 
     const pub = await cli(dir, "export-public", "--config", "agent.json");
     assert.equal(pub.code, 0, pub.stderr);
-    const exported = JSON.parse(pub.stdout) as { meter: string; publicKey: string };
+    const exported = JSON.parse(pub.stdout) as {
+      meter: string;
+      publicKey: string;
+      deviceId: string;
+      devicePublicKey: string;
+    };
     assert.equal(exported.meter, meter);
     assert.match(exported.publicKey, /^0x04[0-9a-f]{128}$/);
+    assert.equal(exported.deviceId, deviceId);
+    assert.equal(
+      `0x${createHash("sha256").update(Buffer.from(exported.devicePublicKey, "hex")).digest("hex")}`,
+      deviceId,
+    );
 
     const status = await cli(dir, "status", "--config", "agent.json");
     assert.equal(status.code, 0, status.stderr);
@@ -134,6 +148,73 @@ describe("gridmesh-agent CLI", { timeout: 60_000 }, () => {
     assert.match(out, /"signal":"SIGTERM".*"msg":"stopping"/);
     assert.match(out, /"msg":"meter agent stopped"/);
     assert.ok(!out.includes(PASSPHRASE), "the passphrase never reaches the log");
+  });
+
+  it("identity init gives an agent made before identities its device key, once", async () => {
+    assert.equal((await cli(dir, ...initArgs)).code, 0);
+    await rm(join(dir, "device-key.json"));
+    const pub = await cli(dir, "export-public", "--config", "agent.json");
+    assert.equal(pub.code, 0, pub.stderr);
+    assert.equal((JSON.parse(pub.stdout) as { deviceId: unknown }).deviceId, null);
+    assert.match(pub.stderr, /no device key at .*device-key\.json: create it with `identity init`/);
+
+    const created = await cli(dir, "identity", "init", "--config", "agent.json");
+    assert.equal(created.code, 0, created.stderr);
+    const { deviceId } = JSON.parse(created.stdout) as { deviceId: string };
+    const status = await cli(dir, "identity", "status", "--config", "agent.json");
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(JSON.parse(status.stdout), {
+      deviceId,
+      publicKey: (JSON.parse(created.stdout) as { publicKey: string }).publicKey,
+      meter: (JSON.parse(pub.stdout) as { meter: string }).meter.toLowerCase(),
+      deviceKey: join(dir, "device-key.json"),
+      document: null,
+      recorded: { deviceId },
+      gateway: null,
+    });
+
+    const again = await cli(dir, "identity", "init", "--config", "agent.json");
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /device-key\.json already exists; refusing to overwrite it/);
+    // A fresh init beside a device key refuses before it makes a meter key that would pair with nothing.
+    await rm(join(dir, "agent.json"));
+    await rm(join(dir, "meter-key.json"));
+    const initAgain = await cli(dir, ...initArgs);
+    assert.equal(initAgain.code, 1);
+    assert.match(initAgain.stderr, /device-key\.json exists; refusing to overwrite a device key/);
+    await assert.rejects(stat(join(dir, "meter-key.json")), /ENOENT/);
+  });
+
+  it("identity commands: usage and missing options are refused before anything is done", async () => {
+    assert.equal((await cli(dir, ...initArgs)).code, 0);
+    const unknown = await cli(dir, "identity", "enrol");
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown identity command "enrol"/);
+    const option = await cli(dir, "identity", "seal", "--kk", "2");
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /Unknown option '--kk'[^]*usage: gridmesh-agent identity/);
+
+    const noGateway = await cli(dir, "identity", "verify", "--config", "agent.json");
+    assert.equal(noGateway.code, 1);
+    assert.match(noGateway.stderr, /no gateway to talk to: give --gateway <url>/);
+    const noAttributes = await cli(
+      dir,
+      "identity",
+      "provision",
+      "--config",
+      "agent.json",
+      "--gateway",
+      "http://127.0.0.1:1",
+    );
+    assert.equal(noAttributes.code, 1);
+    assert.match(noAttributes.stderr, /--attributes is required/);
+    const noSerial = await cli(
+      dir,
+      ...["identity", "provision", "--config", "agent.json", "--gateway", "http://127.0.0.1:1"],
+      ...["--attributes", "manufacturer=Eastron,model=SDM630"],
+    );
+    assert.match(noSerial.stderr, /--attributes: serial missing/);
+    await assert.rejects(stat(join(dir, "data", "identity")), /ENOENT/);
   });
 
   it("rejects an unknown command or option with the usage", async () => {

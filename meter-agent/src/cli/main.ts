@@ -14,15 +14,17 @@ import { ReadingStore } from "../store/readingStore.js";
 const USAGE = `usage: gridmesh-agent <command> [options]
 
 commands:
-  init           create the meter key (encrypted) and a configuration file
+  init           create the meter key and the device key (encrypted) and a configuration file
   run            run the agent: read, sign, store and forward readings
   status         print the stored readings' state as JSON
-  export-public  print the meter's address and public key as JSON (for enrolment)
+  export-public  print the meter's address and public key, and the device's id and ed25519 key, as JSON
+  identity       the device's Secure ID identity: init, enrollment, provision, seal, verify, status,
+                 revoke (gridmesh-agent identity --help)
 
 options:
   --config <file>       configuration file (default ./agent.json)
-init options:
-  --passphrase-file <f> | --passphrase-env <VAR>   where the key's passphrase is (required)
+init options (it creates the meter key and the device key, both under the one passphrase):
+  --passphrase-file <f> | --passphrase-env <VAR>   where the keys' passphrase is (required)
   --chain-id <n> --ledger <0x…>                    the DeliveryLedger readings are signed for
   --interval <seconds>                             trading interval (default 900)
   --serial <path> [--slave <n>] [--model SDM120|SDM630] | --simulated
@@ -31,6 +33,20 @@ init options:
 `;
 
 async function main(argv: string[]): Promise<number> {
+  // `identity` has its own options; it may follow `--config <file>`. Loaded only for identity work:
+  // the Secure ID client library is heavy, and `run` never needs it.
+  const { tokens } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+    options: { config: { type: "string" } },
+  });
+  const first = tokens.find((t) => t.kind === "positional");
+  if (first?.value === "identity") {
+    const { identityCli } = await import("./identityCli.js");
+    return identityCli(argv.filter((_, i) => i !== first.index));
+  }
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -77,11 +93,7 @@ async function main(argv: string[]): Promise<number> {
 type InitValues = Record<string, string | boolean | undefined>;
 
 async function init(configPath: string, v: InitValues): Promise<number> {
-  const exists = await access(configPath).then(
-    () => true,
-    () => false,
-  );
-  if (exists)
+  if (await exists(configPath))
     throw new AgentConfigError(`${configPath} exists; refusing to overwrite a meter's configuration`);
   const str = (k: string) => (typeof v[k] === "string" ? v[k] : undefined);
   const uplinks = [str("gateway"), str("rpc"), v.controller ? "controller" : undefined].filter(
@@ -110,15 +122,28 @@ async function init(configPath: string, v: InitValues): Promise<number> {
         : str("rpc") !== undefined
           ? { kind: "chain", rpcUrl: str("rpc") }
           : { kind: "controller" },
+    identity: { deviceKey: "device-key.json" },
   };
   // Validate everything before creating anything, so a typo leaves no half-made meter behind.
   const parsed = parseAgentConfig(config, dirname(configPath));
   const passphrase = await readPassphrase({ file: parsed.key.passphraseFile, env: parsed.key.passphraseEnv });
+  const deviceKeyPath = parsed.identity.deviceKey;
+  if (await exists(deviceKeyPath)) {
+    throw new AgentConfigError(`${deviceKeyPath} exists; refusing to overwrite a device key`);
+  }
+  const { createDeviceKey } = await import("../identity/deviceKeyFile.js");
   const wallet = await createKeystore(parsed.key.keystore, passphrase, { scryptN: parsed.key.scryptN });
+  const device = await createDeviceKey(deviceKeyPath, passphrase, { scryptN: parsed.key.scryptN });
   await mkdir(parsed.dataDir, { recursive: true, mode: 0o700 });
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: "wx" });
   process.stdout.write(
-    `${JSON.stringify({ meter: wallet.address, config: configPath, keystore: parsed.key.keystore })}\n`,
+    `${JSON.stringify({
+      meter: wallet.address,
+      deviceId: device.deviceId,
+      config: configPath,
+      keystore: parsed.key.keystore,
+      deviceKey: deviceKeyPath,
+    })}\n`,
   );
   return 0;
 }
@@ -170,8 +195,33 @@ async function exportPublic(configPath: string): Promise<number> {
   const config = await loadAgentConfig(configPath);
   const wallet = await unlockMeterKey(config);
   const publicKey = SigningKey.computePublicKey(wallet.signingKey.publicKey, false);
-  process.stdout.write(`${JSON.stringify({ meter: wallet.address, publicKey })}\n`);
+  // Taken from the decrypted key, not the file's clear fields: this is what the owner enrols.
+  let device: { deviceId: string; publicKey: string } | undefined;
+  if (await exists(config.identity.deviceKey)) {
+    const { loadDeviceKey } = await import("../identity/deviceKeyFile.js");
+    const passphrase = await readPassphrase({
+      file: config.key.passphraseFile,
+      env: config.key.passphraseEnv,
+    });
+    device = await loadDeviceKey(config.identity.deviceKey, passphrase);
+  } else {
+    process.stderr.write(`no device key at ${config.identity.deviceKey}: create it with \`identity init\`\n`);
+  }
+  const out = {
+    meter: wallet.address,
+    publicKey,
+    deviceId: device?.deviceId ?? null,
+    devicePublicKey: device?.publicKey ?? null,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
   return 0;
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 main(process.argv.slice(2)).then(
