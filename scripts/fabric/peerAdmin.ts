@@ -93,6 +93,32 @@ export async function approve(ctx: PeerAdmin, node: PeerNode, packageId: string)
   ]);
 }
 
+/**
+ * Orders a transaction that changes nothing, so that the channel gets a new block: the contract API's
+ * built-in `GetMetadata` (in every fabric-contract-api chaincode, reads no state, emits no event),
+ * endorsed by the given peers. Every peer that commits the block announces its new height to the others
+ * over gossip, which is what `startPeer` needs it for.
+ */
+export async function cutBlock(
+  ctx: PeerAdmin,
+  node: PeerNode,
+  endorsers: readonly PeerNode[],
+): Promise<void> {
+  await peer(ctx, node, [
+    "chaincode",
+    "invoke",
+    "--channelID",
+    CHANNEL,
+    "--name",
+    CHAINCODE,
+    "--ctor",
+    JSON.stringify({ Args: ["org.hyperledger.fabric:GetMetadata"] }),
+    "--waitForEvent",
+    ...endorsers.flatMap((p) => ["--peerAddresses", address(p.port), "--tlsRootCertFiles", p.orgTlsCa]),
+    ...ordererArgs(ctx),
+  ]);
+}
+
 export async function committed(ctx: PeerAdmin, node: PeerNode): Promise<boolean> {
   try {
     await peer(ctx, node, [

@@ -120,7 +120,7 @@ export async function startProcess(spec: ProcessSpec): Promise<{ pid: number; st
   }
 }
 
-function portFree(port: number): Promise<boolean> {
+export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once("error", () => resolve(false));

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { FabricLedger } from "./fabricLedger.js";
+import { chainInfoHeight, FabricLedger } from "./fabricLedger.js";
 import { loadNetworkProfile } from "./networkProfile.js";
 import { SecureIdLedgerError } from "./secureIdLedger.js";
 
@@ -103,5 +103,13 @@ describe("FabricLedger without a network", () => {
       /no client identity for Verifier9MSP/,
     );
     await ledger.close();
+  });
+
+  it("reads a peer's height from qscc's GetChainInfo answer (protobuf field 1, a varint)", () => {
+    const hash = [0x12, 0x02, 0xaa, 0xbb]; // field 2, the current block hash, follows
+    assert.equal(chainInfoHeight(new Uint8Array([0x08, 0x07, ...hash])), 7n);
+    assert.equal(chainInfoHeight(new Uint8Array([0x08, 0xac, 0x02, ...hash])), 300n);
+    assert.throws(() => chainInfoHeight(new Uint8Array([0x08, 0xac])), /truncated height/);
+    assert.throws(() => chainInfoHeight(new Uint8Array([0x12, 0x00])), /does not start with the height/);
   });
 });

@@ -1,5 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import { setTimeout as delay } from "node:timers/promises";
 
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -25,12 +27,27 @@ import {
   type SubmitResult,
 } from "./secureIdLedger.js";
 
-/** gRPC deadlines per call kind, in milliseconds. */
+/** gRPC deadlines per call kind, and how long to wait for a lagging peer, in milliseconds. */
 export interface FabricTimeouts {
   evaluateMs: number;
   endorseMs: number;
   submitMs: number;
   commitStatusMs: number;
+  catchUpMs: number;
+}
+
+/** Where a submitted transaction spent its time: endorsement, handing it to the orderer, waiting for its commit. */
+export interface SubmitTiming {
+  fn: string;
+  txId: string;
+  endorseMs: number;
+  submitMs: number;
+  commitMs: number;
+}
+
+export interface FabricLedgerOptions extends Partial<FabricTimeouts> {
+  /** Called after each committed transaction (benchmarks split a verification's latency with it). */
+  onSubmitted?: (timing: SubmitTiming) => void;
 }
 
 const DEFAULT_TIMEOUTS: FabricTimeouts = {
@@ -38,7 +55,11 @@ const DEFAULT_TIMEOUTS: FabricTimeouts = {
   endorseMs: 15_000,
   submitMs: 5_000,
   commitStatusMs: 60_000,
+  catchUpMs: 10_000,
 };
+
+/** How often a lagging peer's height is asked for while waiting for it to catch up. */
+const CATCH_UP_POLL_MS = 15;
 
 const STATUS_NAMES = new Map<number, string>(Object.entries(StatusCode).map(([name, code]) => [code, name]));
 
@@ -49,10 +70,25 @@ const STATUS_NAMES = new Map<number, string>(Object.entries(StatusCode).map(([na
  * endorsements. A proposal aimed at one other organisation (a shard deposit with its transient shard, a
  * shard release) goes straight to that organisation's peer instead, with A's identity: the secret then
  * crosses no third peer, not even A's own.
+ *
+ * A client reads its own writes on every peer, as on the embedded ledger. A transaction counts as done when
+ * the peer of the gateway that submitted it has committed it; the other peers commit the same block a
+ * little later (each pulls blocks from the orderer). A proposal reaching one of them first - a shard
+ * release right after RequestVerification, a deposit right after SealIdentity - would run against state
+ * without the client's last transaction: refused (no such request, not sealed) or, worse, answered from
+ * before a revocation. So the ledger tracks the block of its newest transaction and the heights it knows
+ * of each peer: a proposal for one peer waits until that peer has reached the block (one height query,
+ * usually answered at once), and a transaction the gateway endorses on peers of its choice is run once
+ * more if a lagging peer refused it or a read conflict invalidated it.
  */
 export class FabricLedger implements SecureIdLedger {
   readonly #profile: NetworkProfile;
   readonly #timeouts: FabricTimeouts;
+  readonly #onSubmitted: ((timing: SubmitTiming) => void) | undefined;
+  /** One past the newest block holding a transaction of this client: what every peer must reach for it. */
+  #minHeight = 0n;
+  /** The height each organisation's peer was last known to have. */
+  readonly #heights = new Map<string, bigint>();
   readonly #grpcClients = new Map<string, grpc.Client>();
   readonly #gateways = new Map<string, Gateway>();
   readonly #identities = new Map<
@@ -60,49 +96,70 @@ export class FabricLedger implements SecureIdLedger {
     Promise<{ credentials: Uint8Array; key: ReturnType<typeof createPrivateKey> }>
   >();
 
-  constructor(profile: NetworkProfile, timeouts: Partial<FabricTimeouts> = {}) {
+  constructor(profile: NetworkProfile, options: FabricLedgerOptions = {}) {
+    const { onSubmitted, ...timeouts } = options;
     this.#profile = profile;
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
+    this.#onSubmitted = onSubmitted;
   }
 
-  static async fromProfile(path: string, timeouts: Partial<FabricTimeouts> = {}): Promise<FabricLedger> {
-    return new FabricLedger(await loadNetworkProfile(path), timeouts);
+  static async fromProfile(path: string, options: FabricLedgerOptions = {}): Promise<FabricLedger> {
+    return new FabricLedger(await loadNetworkProfile(path), options);
   }
 
   async submit(fn: string, args: readonly string[], options: SubmitOptions): Promise<SubmitResult> {
     const only = options.endorsingOrgs?.length === 1 ? options.endorsingOrgs[0] : undefined;
     const via = only && this.#profile.organizations[only] ? only : options.asOrg;
     const contract = await this.#contract(options.asOrg, via);
-    let txId: string | undefined;
-    try {
-      const proposal = contract.newProposal(fn, {
-        arguments: [...args],
-        ...(options.transient ? { transientData: options.transient } : {}),
-        ...(options.endorsingOrgs ? { endorsingOrganizations: options.endorsingOrgs } : {}),
-      });
-      txId = proposal.getTransactionId();
-      const transaction = await proposal.endorse();
-      const submitted = await transaction.submit();
-      const status = await submitted.getStatus();
-      if (!status.successful) {
-        const name = STATUS_NAMES.get(status.code) ?? String(status.code);
-        throw new SecureIdLedgerError("commit", `transaction ${txId} is invalid: ${name}`, {
-          fn,
-          org: via,
-          txId,
-          status: name,
+    const attempt = async (): Promise<SubmitResult> => {
+      let txId: string | undefined;
+      try {
+        const started = performance.now();
+        const proposal = contract.newProposal(fn, {
+          arguments: [...args],
+          ...(options.transient ? { transientData: options.transient } : {}),
+          ...(options.endorsingOrgs ? { endorsingOrganizations: options.endorsingOrgs } : {}),
         });
+        txId = proposal.getTransactionId();
+        const transaction = await proposal.endorse();
+        const endorsed = performance.now();
+        const submitted = await transaction.submit();
+        const sent = performance.now();
+        const status = await submitted.getStatus();
+        if (!status.successful) {
+          const name = STATUS_NAMES.get(status.code) ?? String(status.code);
+          throw new SecureIdLedgerError("commit", `transaction ${txId} is invalid: ${name}`, {
+            fn,
+            org: via,
+            txId,
+            status: name,
+          });
+        }
+        this.#committed(via, status.blockNumber);
+        this.#onSubmitted?.({
+          fn,
+          txId,
+          endorseMs: endorsed - started,
+          submitMs: sent - endorsed,
+          commitMs: performance.now() - sent,
+        });
+        return { txId, blockNumber: status.blockNumber, result: submitted.getResult() };
+      } catch (error) {
+        throw toLedgerError(error, "endorse", fn, via, txId);
       }
-      return { txId, blockNumber: status.blockNumber, result: submitted.getResult() };
-    } catch (error) {
-      throw toLedgerError(error, "endorse", fn, via, txId);
+    };
+    if (only) {
+      await this.#upToDate(options.asOrg, [via]);
+      return attempt();
     }
+    return this.#retriedWhenStale(options.asOrg, attempt);
   }
 
   async evaluate(fn: string, args: readonly string[], options: EvaluateOptions): Promise<Uint8Array> {
     const target = options.targetOrg;
     const via = target && this.#profile.organizations[target] ? target : options.asOrg;
     const contract = await this.#contract(options.asOrg, via);
+    await this.#upToDate(options.asOrg, [via]);
     try {
       return await contract.evaluate(fn, {
         arguments: [...args],
@@ -141,6 +198,70 @@ export class FabricLedger implements SecureIdLedger {
     this.#gateways.clear();
     this.#grpcClients.clear();
     return Promise.resolve();
+  }
+
+  /** Waits until these peers have committed this client's newest transaction (those known to have, at once). */
+  async #upToDate(asOrg: string, orgs: readonly string[]): Promise<void> {
+    const needed = this.#minHeight;
+    await Promise.all(
+      orgs
+        .filter((org) => (this.#heights.get(org) ?? 0n) < needed)
+        .map((org) => this.#catchUp(asOrg, org, needed)),
+    );
+  }
+
+  /**
+   * Runs a transaction that the gateway endorses on peers of its choice. If a peer not known to be up to
+   * date refused it, or it was ordered but invalidated by a read conflict (endorsers that lagged all read
+   * the same old state), nothing was written: wait for the peers and run it once more, so that it is judged
+   * on the state this client last saw. Unreachable peers and timeouts are not retried here.
+   */
+  async #retriedWhenStale(asOrg: string, attempt: () => Promise<SubmitResult>): Promise<SubmitResult> {
+    const needed = this.#minHeight;
+    const known = new Map(this.#heights);
+    const stale = (org: string) => (known.get(org) ?? 0n) < needed;
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof SecureIdLedgerError)) throw error;
+      const suspects =
+        error.kind === "endorse"
+          ? refusingOrgs(error)
+          : error.kind === "commit" && error.retryable
+            ? Object.keys(this.#profile.organizations)
+            : [];
+      const lagging = [...new Set(suspects)].filter((org) => this.#profile.organizations[org] && stale(org));
+      if (lagging.length === 0) throw error;
+      await Promise.all(lagging.map((org) => this.#catchUp(asOrg, org, needed)));
+      return attempt();
+    }
+  }
+
+  #committed(org: string, blockNumber: bigint): void {
+    if (blockNumber + 1n > this.#minHeight) this.#minHeight = blockNumber + 1n;
+    if (blockNumber + 1n > (this.#heights.get(org) ?? 0n)) this.#heights.set(org, blockNumber + 1n);
+  }
+
+  /** Waits until the peer reaches `height`; gives up at once if it cannot be asked (down), else after catchUpMs. */
+  async #catchUp(asOrg: string, org: string, height: bigint): Promise<void> {
+    const deadline = Date.now() + this.#timeouts.catchUpMs;
+    for (;;) {
+      const reached = await this.#height(asOrg, org).catch(() => undefined);
+      if (reached === undefined || reached >= height || Date.now() >= deadline) return;
+      await delay(CATCH_UP_POLL_MS);
+    }
+  }
+
+  /** The peer's block height, from the query system chaincode's chain info (on that peer alone). */
+  async #height(asOrg: string, org: string): Promise<bigint> {
+    const gateway = await this.#gateway(asOrg, org);
+    const info = await gateway
+      .getNetwork(this.#profile.channel)
+      .getContract(QUERY_SYSTEM_CHAINCODE)
+      .evaluate("GetChainInfo", { arguments: [this.#profile.channel], endorsingOrganizations: [org] });
+    const height = chainInfoHeight(info);
+    if (height > (this.#heights.get(org) ?? 0n)) this.#heights.set(org, height);
+    return height;
   }
 
   async #contract(asOrg: string, via: string): Promise<Contract> {
@@ -200,6 +321,32 @@ export class FabricLedger implements SecureIdLedger {
   }
 }
 
+const QUERY_SYSTEM_CHAINCODE = "qscc";
+
+/**
+ * The height in qscc's GetChainInfo answer, a protobuf `common.BlockchainInfo` whose field 1 is the
+ * height (uint64, varint). Read by hand: one varint does not justify a dependency on Fabric's protos.
+ */
+export function chainInfoHeight(info: Uint8Array): bigint {
+  if (info[0] !== 0x08) throw new Error("GetChainInfo answer does not start with the height field");
+  let height = 0n;
+  for (let i = 1, shift = 0n; i < info.length && i <= 10; i++, shift += 7n) {
+    const byte = info[i]!;
+    height |= BigInt(byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) return height;
+  }
+  throw new Error("GetChainInfo answer has a truncated height");
+}
+
+/** How a Fabric peer's gateway reports an endorser it could not reach. */
+const UNREACHABLE_PEER = /code = Unavailable|connection refused|connection error/;
+
+/** The organisations whose peers the gateway reports as refusing an endorsement. */
+function refusingOrgs(error: SecureIdLedgerError): string[] {
+  const cause = error.cause;
+  return cause instanceof GatewayError ? cause.details.map((d) => d.mspId) : [];
+}
+
 /** Keeps the chaincode's message (and so its SecureId code) and says whether a retry may help. */
 function toLedgerError(
   error: unknown,
@@ -220,8 +367,14 @@ function toLedgerError(
   }
   if (error instanceof GatewayError) {
     const code: number = error.code;
+    // Too few endorsers answered and no chaincode refused: the policy could not be met for want of peers,
+    // which the embedded ledger (and a caller deciding whether to retry) calls unavailable too.
+    const peersDown =
+      code === (grpc.status.ABORTED as number) &&
+      error.details.length > 0 &&
+      error.details.every((d) => UNREACHABLE_PEER.test(d.message));
     const kind: LedgerErrorKind =
-      code === (grpc.status.UNAVAILABLE as number)
+      code === (grpc.status.UNAVAILABLE as number) || peersDown
         ? "unavailable"
         : code === (grpc.status.DEADLINE_EXCEEDED as number)
           ? "timeout"
