@@ -340,6 +340,7 @@ export function chainInfoHeight(info: Uint8Array): bigint {
 
 /** How a Fabric peer's gateway reports an endorser it could not reach. */
 const UNREACHABLE_PEER = /code = Unavailable|connection refused|connection error/;
+const NO_PEER_COMBINATION = /no (peer )?combination of peers can be derived|no peer combination can satisfy/i;
 
 /** The organisations whose peers the gateway reports as refusing an endorsement. */
 function refusingOrgs(error: SecureIdLedgerError): string[] {
@@ -369,10 +370,13 @@ function toLedgerError(
     const code: number = error.code;
     // Too few endorsers answered and no chaincode refused: the policy could not be met for want of peers,
     // which the embedded ledger (and a caller deciding whether to retry) calls unavailable too.
+    // Fabric says it two ways, depending on whether discovery has noticed the peers are gone yet: the
+    // endorsements fail (ABORTED, every peer unreachable), or no peer set can be chosen at all.
     const peersDown =
-      code === (grpc.status.ABORTED as number) &&
-      error.details.length > 0 &&
-      error.details.every((d) => UNREACHABLE_PEER.test(d.message));
+      (code === (grpc.status.ABORTED as number) &&
+        error.details.length > 0 &&
+        error.details.every((d) => UNREACHABLE_PEER.test(d.message))) ||
+      (code === (grpc.status.FAILED_PRECONDITION as number) && NO_PEER_COMBINATION.test(error.message));
     const kind: LedgerErrorKind =
       code === (grpc.status.UNAVAILABLE as number) || peersDown
         ? "unavailable"
