@@ -37,7 +37,8 @@ export function logFileOf(logDir: string, name: string): string {
   return path.join(logDir, `${name}.log`);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -8,6 +8,7 @@ import path from "node:path";
 
 import { FABRIC_COMMIT } from "./binaries.js";
 import { DEFAULT_PORT_BASE, type FabricConfig } from "./config.js";
+import { isAlive } from "./processes.js";
 import { layoutOf, type Layout } from "./topology.js";
 
 export interface NetworkState {
@@ -62,15 +63,6 @@ export async function openState(cfg: FabricConfig): Promise<NetworkState> {
   };
   await writeState(layout, state);
   return state;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Runs `work` holding the home's lock; a lock left by a dead process is taken over. */

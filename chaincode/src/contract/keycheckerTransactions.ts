@@ -16,7 +16,7 @@ import {
 } from "../protocol/records.js";
 import { sealRelease, type SealedRelease } from "../protocol/releaseBox.js";
 import { requireActive, requireIdentity } from "./identityTransactions.js";
-import { requireSeal } from "./keymakerTransactions.js";
+import { requireSeal, requireSealAt } from "./keymakerTransactions.js";
 import { implicitCollection, keys } from "./keys.js";
 import {
   emit,
@@ -62,13 +62,7 @@ export async function requestVerification(
   }
   const identity = await requireIdentity(ctx, deviceId);
   requireActive(identity);
-  const seal = requireSeal(identity);
-  if (seal.epoch !== epoch) {
-    throw new SecureIdError(
-      "SecureIdEpochMismatch",
-      `request for epoch ${epoch}, but ${deviceId} is sealed at epoch ${seal.epoch}`,
-    );
-  }
+  requireSealAt(identity, epoch, "request");
   const requesterMsp = submitterMsp(ctx);
   const consent = verifyMessage({ requestId, deviceId, epoch, challenge, requesterMsp, recipientKey });
   if (!verifyDeviceMessage(identity.publicKey, consent, args.consentSignature)) {

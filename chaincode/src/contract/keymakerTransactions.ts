@@ -124,13 +124,7 @@ export async function depositShard(
   const epoch = parseIntArg(args.epoch, "epoch", 1, MAX_EPOCH);
   const identity = await requireIdentity(ctx, deviceId);
   requireActive(identity);
-  const seal = requireSeal(identity);
-  if (seal.epoch !== epoch) {
-    throw new SecureIdError(
-      "SecureIdEpochMismatch",
-      `deposit for epoch ${epoch}, but ${deviceId} is sealed at epoch ${seal.epoch}`,
-    );
-  }
+  const seal = requireSealAt(identity, epoch, "deposit");
   const verifierMsp = peerMsp(ctx);
   const index = seal.verifiers.indexOf(verifierMsp);
   if (index < 0) {
@@ -183,4 +177,16 @@ export function requireSeal(identity: IdentityRecord): SealRecord {
   if (!identity.seal)
     throw new SecureIdError("SecureIdNotSealed", `device ${identity.deviceId} has no Keymaker seal`);
   return identity.seal;
+}
+
+/** The device's seal, which must be at `epoch`: a deposit or request for a superseded seal is refused. */
+export function requireSealAt(identity: IdentityRecord, epoch: number, what: string): SealRecord {
+  const seal = requireSeal(identity);
+  if (seal.epoch !== epoch) {
+    throw new SecureIdError(
+      "SecureIdEpochMismatch",
+      `${what} for epoch ${epoch}, but ${identity.deviceId} is sealed at epoch ${seal.epoch}`,
+    );
+  }
+  return seal;
 }
