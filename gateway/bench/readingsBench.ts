@@ -25,6 +25,7 @@ import {
 
 import { createLogger } from "../src/common/logger.js";
 import { ReadingIntake } from "../src/relay/readingIntake.js";
+import { inlineSignerRecovery, workerSignerRecovery } from "../src/relay/signerRecovery.js";
 import { createDatabase, migrate, type Database, type DatabaseTarget } from "../src/store/index.js";
 import { startPostgresServer } from "../src/store/testing/postgresServer.js";
 
@@ -56,8 +57,9 @@ async function signedReadings(): Promise<SignedReading[]> {
   return out;
 }
 
-async function measure(target: DatabaseTarget, readings: SignedReading[]): Promise<number> {
+async function measure(target: DatabaseTarget, readings: SignedReading[], workers: boolean): Promise<number> {
   const db: Database = await createDatabase({ database: target, logger });
+  const recovery = workers ? workerSignerRecovery(domain, types) : inlineSignerRecovery(domain, types);
   try {
     await migrate(db, { logger });
     const intake = new ReadingIntake({
@@ -66,6 +68,7 @@ async function measure(target: DatabaseTarget, readings: SignedReading[]): Promi
       ledger,
       intervalSeconds: 60,
       activity: { activeThroughout: () => Promise.resolve(true) },
+      recovery,
     });
     const started = performance.now();
     for (let i = 0; i < readings.length; i += 100) {
@@ -75,6 +78,7 @@ async function measure(target: DatabaseTarget, readings: SignedReading[]): Promi
     }
     return readings.length / ((performance.now() - started) / 1000);
   } finally {
+    await recovery.close();
     await db.close();
   }
 }
@@ -85,18 +89,30 @@ console.log(
   `${readings.length} readings (${METERS} meters × ${PER_METER}), batches of 100, one transaction per reading`,
 );
 
+const modes = [
+  [false, "signatures on the main thread"],
+  [true, "signatures on worker threads (as the gateway runs)"],
+] as const;
 const dir = await mkdtemp(join(tmpdir(), "gridmesh-bench-gateway-"));
 try {
-  const pglite = await measure({ kind: "embedded", dataDir: join(dir, "pglite") }, readings);
-  console.log(`PGlite (embedded, data directory):  ${pglite.toFixed(0)} readings/s`);
+  for (const [workers, label] of modes) {
+    const rate = await measure(
+      { kind: "embedded", dataDir: join(dir, `pglite-${workers}`) },
+      readings,
+      workers,
+    );
+    console.log(`PGlite (embedded, data directory), ${label}: ${rate.toFixed(0)} readings/s`);
+  }
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
 const server = await startPostgresServer();
 try {
-  const url = await server.createDatabase("bench");
-  const postgres = await measure({ kind: "postgres", url }, readings);
-  console.log(`PostgreSQL server (loopback, fsync off): ${postgres.toFixed(0)} readings/s`);
+  for (const [workers, label] of modes) {
+    const url = await server.createDatabase(`bench_${workers}`);
+    const rate = await measure({ kind: "postgres", url }, readings, workers);
+    console.log(`PostgreSQL server (loopback, fsync off), ${label}: ${rate.toFixed(0)} readings/s`);
+  }
 } finally {
   await server.stop();
 }

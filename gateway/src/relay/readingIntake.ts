@@ -1,5 +1,3 @@
-import { verifyTypedData } from "ethers";
-
 import {
   deliveryLedgerDomain,
   meterReadingTypes,
@@ -10,6 +8,7 @@ import {
 } from "@gridmesh/contracts";
 
 import type { Database, Queryable } from "../store/index.js";
+import { inlineSignerRecovery, type SignerRecovery } from "./signerRecovery.js";
 
 /** Whether a meter was active in the registry for a whole interval (the DeliveryLedger's rule). */
 export interface MeterActivity {
@@ -23,6 +22,8 @@ export interface ReadingIntakeParameters {
   ledger: Address;
   intervalSeconds: number;
   activity: MeterActivity;
+  /** Where signatures are recovered; by default on this thread (the gateway passes a worker pool). */
+  recovery?: SignerRecovery;
 }
 
 const types = mutableTypes(meterReadingTypes);
@@ -48,31 +49,31 @@ interface StoredRow {
  */
 export class ReadingIntake {
   readonly #p: ReadingIntakeParameters;
-  readonly #domain: ReturnType<typeof deliveryLedgerDomain>;
+  readonly #recovery: SignerRecovery;
 
   constructor(parameters: ReadingIntakeParameters) {
     this.#p = parameters;
-    this.#domain = deliveryLedgerDomain(parameters.chainId, parameters.ledger);
+    this.#recovery =
+      parameters.recovery ??
+      inlineSignerRecovery(deliveryLedgerDomain(parameters.chainId, parameters.ledger), types);
   }
 
   /** One receipt per reading, in order; a refused reading never stops the others. */
   async submit(batch: readonly SignedReading[]): Promise<ReadingReceipt[]> {
+    // Every signature is handed to the recovery at once, so it runs ahead while readings are stored.
+    const signers = batch.map((s) => this.#recovery.recover(s.reading, s.signature));
+    for (const pending of signers) pending.catch(() => undefined); // awaited below, in order
     const receipts: ReadingReceipt[] = [];
-    for (const signed of batch) receipts.push(await this.#take(signed));
+    for (const [i, signed] of batch.entries()) receipts.push(await this.#take(signed, await signers[i]!));
     return receipts;
   }
 
-  async #take(signed: SignedReading): Promise<ReadingReceipt> {
+  async #take(signed: SignedReading, signer: string | null): Promise<ReadingReceipt> {
     const { reading: r, signature } = signed;
     const sequence = r.sequence.toString();
     const rejected = (error: string): ReadingReceipt => ({ sequence, status: "rejected", error });
 
-    let signer: string;
-    try {
-      signer = verifyTypedData(this.#domain, types, r, signature);
-    } catch {
-      return rejected("signature does not decode");
-    }
+    if (signer === null) return rejected("signature does not decode");
     if (signer.toLowerCase() !== r.meter.toLowerCase())
       return rejected(`signed by ${signer}, not by meter ${r.meter}`);
     if (r.sequence === 0n) return rejected("sequence must start at 1");

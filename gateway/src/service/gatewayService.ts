@@ -7,10 +7,13 @@ import type { AttestationSigner } from "@gridmesh/chaincode/client";
 import {
   type Address,
   deliveryLedgerAbi,
+  deliveryLedgerDomain,
   energyMarketAbi,
   forwardMarketAbi,
   meterRegistryAbi,
+  meterReadingTypes,
   meterRegistryDomain,
+  mutableTypes,
   optionMarketAbi,
 } from "@gridmesh/contracts";
 
@@ -27,6 +30,7 @@ import { ClearingStore } from "../market/clearingStore.js";
 import { ClearingSubmitter } from "../market/clearingSubmitter.js";
 import { ReadingIntake } from "../relay/readingIntake.js";
 import { registryActivity } from "../relay/registryActivity.js";
+import { type SignerRecovery, workerSignerRecovery } from "../relay/signerRecovery.js";
 import { BatchSettler } from "../settlement/batchSettler.js";
 import { DeliveryScheduler } from "../settlement/deliveryScheduler.js";
 import { ReadingRelay } from "../settlement/readingRelay.js";
@@ -63,6 +67,7 @@ export class GatewayService {
   readonly loop: TaskLoop;
   readonly identity: IdentityService;
   readonly #server: Server;
+  readonly #recovery: SignerRecovery;
   readonly #logger: Logger;
   #url = "";
 
@@ -71,9 +76,11 @@ export class GatewayService {
     timing: MarketTiming,
     loop: TaskLoop,
     identity: IdentityService,
+    recovery: SignerRecovery,
     server: Server,
     logger: Logger,
   ) {
+    this.#recovery = recovery;
     this.db = db;
     this.timing = timing;
     this.loop = loop;
@@ -102,6 +109,7 @@ export class GatewayService {
 
     const db = await createDatabase({ database: p.database ?? config.database, logger });
     let identity: IdentityService | undefined;
+    let recovery: SignerRecovery | undefined;
     try {
       await migrate(db, { logger });
       const now =
@@ -192,12 +200,17 @@ export class GatewayService {
         }
       }
 
+      recovery = workerSignerRecovery(
+        deliveryLedgerDomain(chainId, contracts.deliveryLedger as Address),
+        mutableTypes(meterReadingTypes),
+      );
       const intake = new ReadingIntake({
         db,
         chainId,
         ledger: contracts.deliveryLedger as Address,
         intervalSeconds: Number(timing.intervalSeconds),
         activity: registryActivity(contracts.meterRegistry as Address, provider),
+        recovery,
       });
       const handler = createApiHandler({
         db,
@@ -208,13 +221,14 @@ export class GatewayService {
         logger: logger.child({ part: "api" }),
       });
       const server = createServer(handler);
-      const service = new GatewayService(db, timing, loop, identity, server, logger);
+      const service = new GatewayService(db, timing, loop, identity, recovery, server, logger);
       service.#url = await listen(server, config.http.host, config.http.port);
       if (p.autoRun ?? true) loop.start();
       logger.info({ url: service.#url, read_only: signer === undefined }, "gateway started");
       return service;
     } catch (e) {
       await identity?.close();
+      await recovery?.close();
       await db.close();
       throw e;
     }
@@ -225,6 +239,7 @@ export class GatewayService {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
     await this.identity.close();
+    await this.#recovery.close();
     await this.db.close();
     this.#logger.info("gateway stopped");
   }
