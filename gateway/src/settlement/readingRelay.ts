@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Address } from "@gridmesh/contracts";
 import { LedgerNotYetError, recordMeterReadings } from "@gridmesh/contracts/ethers";
 
+import { resyncNonce } from "../chain/transactionSender.js";
 import type { Database } from "../store/database.js";
 import { READING_COLUMNS, type ReadingRow, signedReadingFromRow } from "../store/readingRows.js";
 
@@ -61,6 +62,7 @@ export class ReadingRelay {
           this.#o.logger.debug({ meter, reason: e.message }, "ledger not ready for the meter's readings");
         } else {
           report.failed++;
+          resyncNonce(this.#o.ledger);
           this.#o.logger.warn({ meter, err: e }, "relaying readings failed; will retry");
         }
       }
