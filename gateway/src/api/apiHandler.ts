@@ -4,6 +4,7 @@ import { ApiError, invalidRequest, issuesOf, type ApiIssue } from "./apiError.js
 import { apiRoutes } from "./apiRoutes.js";
 import { hasJsonContentType, readJsonBody, sendJson } from "./httpIo.js";
 import { openApiDocument } from "./openApiDocument.js";
+import { handleCors } from "./cors.js";
 import { checkOperatorToken } from "./operatorAuth.js";
 import { defineRoute, matchPath, type ApiDependencies, type Route } from "./route.js";
 
@@ -39,9 +40,11 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
     }),
   );
 
+  const corsOrigins = new Set(deps.corsOrigins ?? []);
   return (req, res) => {
     const started = performance.now();
     const path = pathOf(req);
+    if (handleCors(corsOrigins, routes, path, req, res)) return;
     res.once("finish", () =>
       deps.logger.debug(
         { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) },

@@ -15,6 +15,8 @@ export interface ApiDependencies {
   identity?: IdentityService | undefined;
   /** SHA-256 (hex) of the operator's bearer token; without it the operator endpoints do not exist. */
   operatorTokenSha256?: string | undefined;
+  /** Origins (scheme://host:port, or "*") whose browser pages may call the API; none by default. */
+  corsOrigins?: readonly string[] | undefined;
   /** The service's loop status, served to operators. */
   status: () => Promise<unknown>;
   logger: Logger;

@@ -14,7 +14,7 @@ describe("loadGatewayConfig", () => {
   it("gives a complete embedded-database, read-only configuration from the contract addresses alone", () => {
     const config = loadGatewayConfig(contracts);
     assert.deepEqual(config, {
-      http: { host: "127.0.0.1", port: 8080 },
+      http: { host: "127.0.0.1", port: 8080, corsOrigins: [] },
       chain: {
         rpcUrl: "http://127.0.0.1:8545",
         confirmations: 0,
@@ -153,6 +153,18 @@ describe("loadGatewayConfig", () => {
         ]);
         return true;
       },
+    );
+  });
+
+  it("takes the web app's origins for CORS and refuses anything that is not an origin", () => {
+    const config = loadGatewayConfig({
+      ...contracts,
+      GRIDMESH_CORS_ORIGINS: "https://app.gridmesh.example, http://127.0.0.1:3000",
+    });
+    assert.deepEqual(config.http.corsOrigins, ["https://app.gridmesh.example", "http://127.0.0.1:3000"]);
+    assert.throws(
+      () => loadGatewayConfig({ ...contracts, GRIDMESH_CORS_ORIGINS: "https://app.example/path" }),
+      /GRIDMESH_CORS_ORIGINS: must be an origin/,
     );
   });
 });

@@ -76,6 +76,25 @@ const configSchema = z.object({
   http: z.object({
     host: z.string().min(1),
     port: z.coerce.number().int().min(0).max(65_535),
+    /** Origins whose pages may call the API from a browser (the web app's), comma-separated. */
+    corsOrigins: z
+      .string()
+      .transform((list) =>
+        list
+          .split(",")
+          .map((o) => o.trim())
+          .filter((o) => o !== ""),
+      )
+      .pipe(
+        z.array(
+          z
+            .union([z.literal("*"), z.url({ error: "must be an origin like https://app.example.org or *" })])
+            .refine(
+              (o) => o === "*" || new URL(o).origin === o,
+              "must be an origin: scheme://host[:port], no path or trailing slash",
+            ),
+        ),
+      ),
   }),
   chain: z.object({
     rpcUrl: z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s) or ws(s) URL" }),
@@ -147,7 +166,11 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
   const keystoreFile = set("GRIDMESH_KEYSTORE_FILE");
   const passphraseFile = set("GRIDMESH_KEYSTORE_PASSPHRASE_FILE");
   const raw = {
-    http: { host: get("GRIDMESH_HTTP_HOST"), port: get("GRIDMESH_HTTP_PORT") },
+    http: {
+      host: get("GRIDMESH_HTTP_HOST"),
+      port: get("GRIDMESH_HTTP_PORT"),
+      corsOrigins: set("GRIDMESH_CORS_ORIGINS") ?? "",
+    },
     chain: {
       rpcUrl: get("GRIDMESH_RPC_URL"),
       confirmations: get("GRIDMESH_CONFIRMATIONS"),
@@ -200,6 +223,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
 const envNames: Record<string, string> = {
   "http.host": "GRIDMESH_HTTP_HOST",
   "http.port": "GRIDMESH_HTTP_PORT",
+  "http.corsOrigins": "GRIDMESH_CORS_ORIGINS",
   "chain.rpcUrl": "GRIDMESH_RPC_URL",
   "chain.confirmations": "GRIDMESH_CONFIRMATIONS",
   "chain.startBlock": "GRIDMESH_START_BLOCK",
@@ -227,6 +251,7 @@ const envNames: Record<string, string> = {
 
 /** Reports problems by the variable the operator sets, not by our internal field names. */
 function envNameOf(path: PropertyKey[]): string {
-  const key = path.map(String).join(".");
+  // A bad list element (corsOrigins.1) is reported by its list's variable.
+  const key = path.filter((p) => typeof p !== "number").map(String).join(".");
   return envNames[key] ?? key;
 }

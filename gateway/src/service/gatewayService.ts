@@ -217,6 +217,7 @@ export class GatewayService {
         intake,
         identity,
         operatorTokenSha256: config.operatorTokenSha256,
+        corsOrigins: config.http.corsOrigins,
         status: () => Promise.resolve({ tasks: loop.status(), timing: stringify(timing) }),
         logger: logger.child({ part: "api" }),
       });

@@ -34,7 +34,10 @@ export interface ApiServer {
 }
 
 /** The real handler on a real listening socket, with its logs captured. */
-export async function startApiServer(db: Database, options: { operator: boolean }): Promise<ApiServer> {
+export async function startApiServer(
+  db: Database,
+  options: { operator: boolean; corsOrigins?: string[] },
+): Promise<ApiServer> {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -58,6 +61,7 @@ export async function startApiServer(db: Database, options: { operator: boolean 
     ...(options.operator
       ? { operatorTokenSha256: createHash("sha256").update(OPERATOR_TOKEN).digest("hex") }
       : {}),
+    corsOrigins: options.corsOrigins,
     status: () => Promise.resolve(SERVICE_STATUS),
     logger,
   });
