@@ -252,6 +252,9 @@ const envNames: Record<string, string> = {
 /** Reports problems by the variable the operator sets, not by our internal field names. */
 function envNameOf(path: PropertyKey[]): string {
   // A bad list element (corsOrigins.1) is reported by its list's variable.
-  const key = path.filter((p) => typeof p !== "number").map(String).join(".");
+  const key = path
+    .filter((p) => typeof p !== "number")
+    .map(String)
+    .join(".");
   return envNames[key] ?? key;
 }
