@@ -50,6 +50,22 @@ export class KeymakerIncompleteError extends Error {
   }
 }
 
+/**
+ * What a device without a Fabric identity sends a relay (the gateway) to be sealed: its signed seal
+ * (the device id travels in the path), the ciphertext and the n verifier shards, shards[i] for
+ * verifiers[i]. The wire form of `prepareSeal`'s result.
+ */
+export interface SealSubmission {
+  ciphertextHash: string;
+  commitments: string[];
+  verifiers: string[];
+  k: number;
+  epoch: number;
+  signature: string;
+  ciphertext: string;
+  shards: { shard: string; salt: string }[];
+}
+
 export interface DeviceIdentityOptions {
   /** Whether to consent to a verification (default: any requester, for this device and no other). */
   consentPolicy?: (message: VerifyMessage) => boolean | Promise<boolean>;

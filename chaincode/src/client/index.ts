@@ -4,6 +4,7 @@ export {
   KeymakerIncompleteError,
   type DeviceChannel,
   type KeymakerResult,
+  type SealSubmission,
 } from "./deviceIdentity.js";
 export { EmbeddedLedger, type EmbeddedLedgerOptions } from "./embeddedLedger.js";
 export { FabricLedger, type FabricTimeouts } from "./fabricLedger.js";

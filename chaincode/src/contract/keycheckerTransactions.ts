@@ -9,7 +9,6 @@ import {
   depositRecordSchema,
   EVENTS,
   REQUEST_TTL_SECONDS,
-  requestRecordSchema,
   verdictInputSchema,
   type RequestRecord,
   type VerdictRecord,
@@ -17,6 +16,7 @@ import {
 import { sealRelease, type SealedRelease } from "../protocol/releaseBox.js";
 import { requireActive, requireIdentity } from "./identityTransactions.js";
 import { requireSeal, requireSealAt } from "./keymakerTransactions.js";
+import { getRequest } from "./queries.js";
 import { implicitCollection, keys } from "./keys.js";
 import {
   emit,
@@ -26,7 +26,6 @@ import {
   parseJsonArg,
   peerMsp,
   readPrivateRecord,
-  readRecord,
   secondsOf,
   submitterMsp,
   txId,
@@ -240,14 +239,8 @@ async function requireOpenRequest(
   requestIdArg: string,
   action: string,
 ): Promise<RequestRecord> {
-  const requestId = parseArg(requestIdSchema, requestIdArg, "requestId");
-  const request = await readRecord(
-    ctx,
-    keys.request(ctx.stub, requestId),
-    requestRecordSchema,
-    `request ${requestId}`,
-  );
-  if (!request) throw new SecureIdError("SecureIdRequestNotFound", `request ${requestId} does not exist`);
+  const request = await getRequest(ctx, requestIdArg);
+  const { requestId } = request;
   const caller = submitterMsp(ctx);
   if (caller !== request.requesterMsp) {
     throw new SecureIdError(

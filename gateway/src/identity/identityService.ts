@@ -5,6 +5,7 @@ import {
   VerifierAttestor,
   type AttestationSigner,
   type IdentityRecord,
+  type SealSubmission,
   type SecureIdLedger,
   type VerificationOutcome,
 } from "@gridmesh/chaincode/client";
@@ -40,16 +41,7 @@ export interface ProvisionRequest {
 }
 
 /** A Keymaker seal made by the device, with the shards the gateway deposits (shards[i] to verifiers[i]). */
-export interface SealRequest {
-  ciphertextHash: string;
-  commitments: string[];
-  verifiers: string[];
-  k: number;
-  epoch: number;
-  signature: string;
-  ciphertext: string;
-  shards: { shard: string; salt: string }[];
-}
+export type SealRequest = SealSubmission;
 
 export interface SealResult {
   deviceId: string;

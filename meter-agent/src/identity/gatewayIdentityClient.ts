@@ -1,3 +1,4 @@
+import type { SealSubmission } from "@gridmesh/chaincode/client";
 import type { z } from "zod";
 
 import {
@@ -35,16 +36,7 @@ export interface ProvisionBody {
 }
 
 /** The device's seal (without its device id, which is in the path), the ciphertext and the n shards. */
-export interface SealBody {
-  ciphertextHash: string;
-  commitments: string[];
-  verifiers: string[];
-  k: number;
-  epoch: number;
-  signature: string;
-  ciphertext: string;
-  shards: { shard: string; salt: string }[];
-}
+export type SealBody = SealSubmission;
 
 /**
  * The device side of the gateway's Secure ID API (docs/SECURE_ID.md, "Through the gateway"). Every
