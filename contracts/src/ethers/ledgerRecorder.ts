@@ -98,11 +98,18 @@ async function record(
     if (at === -1 && ordered.length > 1) return record(ledger, ordered.slice(0, 1), options);
     return [{ sequence: first.sequence, status: "rejected", reason: `${name}(${args.join(", ")})` }];
   }
-  const tx = (await recordReadings(readings, signatures)) as {
+  let tx: {
     hash: string;
     wait(confirmations: number, timeoutMs: number): Promise<{ status: number | null } | null>;
   };
-  const receipt = await tx.wait(options.confirmations ?? 1, options.timeoutMs ?? 60_000);
+  try {
+    tx = (await recordReadings(readings, signatures)) as typeof tx;
+  } catch (e) {
+    resyncNonce(ledger);
+    throw e;
+  }
+  // Inclusion at least: a wait for zero confirmations may never resolve on some providers.
+  const receipt = await tx.wait(Math.max(1, options.confirmations ?? 1), options.timeoutMs ?? 60_000);
   if (receipt === null || receipt.status !== 1)
     throw new Error(`recordReadings transaction ${tx.hash} failed`);
   return ordered.map((s) => ({ sequence: s.reading.sequence, status: "recorded", txHash: tx.hash }));
@@ -117,4 +124,13 @@ function offendingIndex(name: string, args: unknown[], ordered: SignedReading[])
     return ordered.findIndex((s) => s.reading.timestamp === args[0]);
   } else if (typeof args[0] === "string") interval = args[1]; // (meter, interval, …)
   return typeof interval === "bigint" ? ordered.findIndex((s) => s.reading.interval === interval) : -1;
+}
+
+/**
+ * After a send that never reached the chain, a NonceManager runner's local count is one ahead of the
+ * account's: forget it, so the next transaction asks the node again instead of leaving a gap that
+ * would stall every later one. Other runners have nothing to forget.
+ */
+export function resyncNonce(contract: Contract): void {
+  (contract.runner as { reset?: () => void } | null)?.reset?.();
 }

@@ -1,6 +1,7 @@
 import type { Contract, ContractTransactionResponse, Interface, TransactionReceipt } from "ethers";
 
 import { findRevertData } from "@gridmesh/contracts";
+import { resyncNonce } from "@gridmesh/contracts/ethers";
 
 import { GatewayError } from "../common/errors.js";
 
@@ -79,13 +80,4 @@ function decodeRevert(iface: Interface, error: unknown, label: string): GatewayE
   const parsed = data === undefined ? null : iface.parseError(data);
   if (parsed !== null) return new ContractRevertError(label, parsed.name, [...parsed.args]);
   return new GatewayError(`${label}: ${(error as Error).message}`, { retryable: true, cause: error });
-}
-
-/**
- * After a send that never reached the chain, the nonce manager's local count is one ahead of the
- * account's: forget it, so the next transaction asks the node again instead of leaving a gap that
- * would stall every later one.
- */
-export function resyncNonce(contract: Contract): void {
-  (contract.runner as { reset?: () => void } | null)?.reset?.();
 }

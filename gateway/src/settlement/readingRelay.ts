@@ -4,7 +4,6 @@ import type { Logger } from "pino";
 import type { Address } from "@gridmesh/contracts";
 import { LedgerNotYetError, recordMeterReadings } from "@gridmesh/contracts/ethers";
 
-import { resyncNonce } from "../chain/transactionSender.js";
 import type { Database } from "../store/database.js";
 import { READING_COLUMNS, type ReadingRow, signedReadingFromRow } from "../store/readingRows.js";
 
@@ -62,7 +61,6 @@ export class ReadingRelay {
           this.#o.logger.debug({ meter, reason: e.message }, "ledger not ready for the meter's readings");
         } else {
           report.failed++;
-          resyncNonce(this.#o.ledger);
           this.#o.logger.warn({ meter, err: e }, "relaying readings failed; will retry");
         }
       }
@@ -81,9 +79,8 @@ export class ReadingRelay {
         [meter, after, this.#o.batchSize],
       );
       if (rows.length === 0) return;
-      // Inclusion at least: some providers never resolve a wait for zero confirmations.
       const outcomes = await recordMeterReadings(this.#o.ledger, meter, rows.map(signedReadingFromRow), {
-        confirmations: Math.max(1, this.#o.confirmations),
+        confirmations: this.#o.confirmations,
       });
       if (outcomes.length === 0) return;
       await this.#o.db.transaction(async (tx) => {
