@@ -8,6 +8,7 @@ import {
 } from "@gridmesh/contracts";
 
 import type { Database, Queryable } from "../store/index.js";
+import type { ReadingRow } from "../store/readingRows.js";
 import { inlineSignerRecovery, type SignerRecovery } from "./signerRecovery.js";
 
 /** Whether a meter was active in the registry for a whole interval (the DeliveryLedger's rule). */
@@ -28,15 +29,8 @@ export interface ReadingIntakeParameters {
 
 const types = mutableTypes(meterReadingTypes);
 
-interface StoredRow {
-  sequence: string;
-  interval_index: string;
-  import_start_wh: string;
-  import_end_wh: string;
-  export_start_wh: string;
-  export_end_wh: string;
-  signature: string;
-}
+/** A stored neighbour: what continuity and conflicts are checked against. */
+type StoredRow = Omit<ReadingRow, "meter" | "reading_timestamp">;
 
 /**
  * Takes signed readings from meter agents and microgrid controllers into the store, checking each
@@ -133,7 +127,7 @@ export class ReadingIntake {
 }
 
 async function rowWhere(tx: Queryable, where: string, params: unknown[]): Promise<StoredRow | undefined> {
-  const { rows } = await tx.query<StoredRow & Record<string, unknown>>(
+  const { rows } = await tx.query<StoredRow>(
     `SELECT sequence::text, interval_index::text, import_start_wh::text, import_end_wh::text,
             export_start_wh::text, export_end_wh::text, signature FROM readings WHERE ${where}`,
     params,
