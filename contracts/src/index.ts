@@ -1,3 +1,4 @@
+export * from "./clock.js";
 export * from "./intervals.js";
 export * from "./typedData.js";
 export * from "./abis.js";

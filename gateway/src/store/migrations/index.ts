@@ -3,6 +3,7 @@ import { initialMigration } from "./0001_initial.js";
 import { indexerMigration } from "./0002_indexer.js";
 import { settlementMigration } from "./0003_settlement.js";
 import { identityMigration } from "./0004_identity.js";
+import { utilityMigration } from "./0005_utility.js";
 
 /** Every migration, oldest first. Append only: an applied migration is never edited. */
 export const migrations: readonly Migration[] = [
@@ -10,4 +11,5 @@ export const migrations: readonly Migration[] = [
   indexerMigration,
   settlementMigration,
   identityMigration,
+  utilityMigration,
 ];
