@@ -7,6 +7,9 @@ import { retryClearingRoute, retryReadingRoute, operatorStatusRoute } from "./ro
 import { bookRoute, ordersRoute } from "./routes/orderRoutes.js";
 import { postReadingsRoute, readingsRoute } from "./routes/readingRoutes.js";
 import { settlementsRoute, tradesRoute } from "./routes/tradeRoutes.js";
+import { billingRoutes } from "./routes/billingRoutes.js";
+import { supplyRoutes } from "./routes/supplyRoutes.js";
+import { utilityRoutes } from "./routes/utilityRoutes.js";
 
 /** Every route but the document's own, in the order the document lists them. */
 export const apiRoutes: readonly Route[] = [
@@ -25,4 +28,7 @@ export const apiRoutes: readonly Route[] = [
   operatorStatusRoute,
   retryClearingRoute,
   retryReadingRoute,
+  ...utilityRoutes,
+  ...billingRoutes,
+  ...supplyRoutes,
 ];

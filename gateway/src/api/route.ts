@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { z } from "zod";
 
+import type { Clock } from "@gridmesh/contracts";
+
 import type { Logger } from "../common/logger.js";
 import type { IdentityService } from "../identity/identityService.js";
 import type { ReadingIntake } from "../relay/readingIntake.js";
@@ -20,6 +22,8 @@ export interface ApiDependencies {
   /** The service's loop status, served to operators. */
   status: () => Promise<unknown>;
   logger: Logger;
+  /** The utility's time (simulated in demos and tests); the wall clock when absent. */
+  clock?: Clock | undefined;
 }
 
 export type HttpMethod = "GET" | "POST";

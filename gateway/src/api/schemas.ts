@@ -3,6 +3,9 @@ import { z } from "zod";
 import { readingReceiptsSchema, signedReadingBatchSchema, signedReadingSchema } from "@gridmesh/contracts";
 
 import { identityComponentSchemas } from "./identitySchemas.js";
+import { billingComponentSchemas } from "./billingSchemas.js";
+import { supplyComponentSchemas } from "./supplySchemas.js";
+import { utilityComponentSchemas } from "./utilitySchemas.js";
 
 /**
  * The API's schemas: parameters the handlers parse with, and the JSON they answer with. The
@@ -229,5 +232,8 @@ export const componentSchemas = {
   ClearingRetry: clearingRetrySchema,
   ReadingRetry: readingRetrySchema,
   ...identityComponentSchemas,
+  ...utilityComponentSchemas,
+  ...billingComponentSchemas,
+  ...supplyComponentSchemas,
   OpenApiDocument: openApiDocumentSchema,
 } as const;

@@ -1,0 +1,2 @@
+/** Response schemas of the billing endpoints, named as they appear in the OpenAPI document. */
+export const billingComponentSchemas = {} as const;

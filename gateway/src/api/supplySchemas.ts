@@ -1,0 +1,2 @@
+/** Response schemas of the supply endpoints, named as they appear in the OpenAPI document. */
+export const supplyComponentSchemas = {} as const;
