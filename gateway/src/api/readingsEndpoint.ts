@@ -18,9 +18,11 @@ export const MAX_READINGS_BODY_BYTES = 1_048_576;
 export async function handleReadings(
   req: IncomingMessage,
   res: ServerResponse,
-  intake: ReadingIntake,
+  intake: ReadingIntake | undefined,
 ): Promise<void> {
   try {
+    if (intake === undefined)
+      throw new ApiError(503, "this process does not take meter readings (no market intake)");
     if (req.method !== "POST") throw new ApiError(405, "use POST", undefined, { allow: "POST" });
     const json = await readJsonBody(req, MAX_READINGS_BODY_BYTES);
     const parsed = signedReadingBatchSchema.safeParse(json);

@@ -12,7 +12,8 @@ import type { componentSchemas } from "./schemas.js";
 
 export interface ApiDependencies {
   db: Database;
-  intake: ReadingIntake;
+  /** The market's reading intake; absent in a utility-only process, where POST /v1/readings answers 503. */
+  intake?: ReadingIntake | undefined;
   /** Secure ID; without it the identity endpoints answer 503 (the event log is read from the store). */
   identity?: IdentityService | undefined;
   /** SHA-256 (hex) of the operator's bearer token; without it the operator endpoints do not exist. */

@@ -81,6 +81,6 @@ export const postReadingsRoute = defineRoute({
   body: signedReadingBatchSchema,
   maxBodyBytes: MAX_READINGS_BODY_BYTES,
   response: "ReadingReceipts",
-  errors: [413, 415],
+  errors: [413, 415, 503],
   respond: (req, res, deps) => handleReadings(req, res, deps.intake),
 });
