@@ -4,6 +4,8 @@ import { indexerMigration } from "./0002_indexer.js";
 import { settlementMigration } from "./0003_settlement.js";
 import { identityMigration } from "./0004_identity.js";
 import { utilityMigration } from "./0005_utility.js";
+import { billingMigration } from "./0006_billing.js";
+import { supplyMigration } from "./0007_supply.js";
 
 /** Every migration, oldest first. Append only: an applied migration is never edited. */
 export const migrations: readonly Migration[] = [
@@ -12,4 +14,6 @@ export const migrations: readonly Migration[] = [
   settlementMigration,
   identityMigration,
   utilityMigration,
+  billingMigration,
+  supplyMigration,
 ];

@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+
+import { ReadingIntake } from "../../relay/readingIntake.js";
+import { createDatabase } from "../../store/index.js";
+import { BillingFixture, logger } from "../../utility/billing/testing/billingFixture.js";
+import { createApiHandler } from "../apiHandler.js";
+import {
+  billedMonthSchema,
+  billingRatesListSchema,
+  billingRatesSchema,
+  billingRunResultSchema,
+} from "../billingSchemas.js";
+
+const TOKEN = "operator-token-for-billing-tests";
+const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+
+describe("billing API", () => {
+  let fx: BillingFixture;
+  let server: Server;
+  let url: string;
+
+  before(async () => {
+    fx = await BillingFixture.open(await createDatabase({ database: { kind: "memory" }, logger }));
+    await fx.controller("mg-1");
+    await fx.account("A-1", "mg-1", 1_000_000n, [1]);
+    await fx.account("B-2", "mg-1", 1_000_000n, [2]);
+    await fx.record(1, "2026-03-10T18:00:00Z", 2000);
+    // Every March hour but one was received.
+    await fx.hoursReceived("mg-1", "2026-03-01T00:00:00Z", "2026-03-31T23:00:00Z");
+    const intake = new ReadingIntake({
+      db: fx.db,
+      chainId: 31337n,
+      ledger: LEDGER,
+      intervalSeconds: 900,
+      activity: { activeThroughout: () => Promise.resolve(true) },
+    });
+    server = createServer(
+      createApiHandler({
+        db: fx.db,
+        intake,
+        operatorTokenSha256: createHash("sha256").update(TOKEN).digest("hex"),
+        status: () => Promise.resolve({}),
+        logger,
+        clock: fx.clock,
+      }),
+    );
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await fx.db.close();
+  });
+
+  const call = async (path: string, init: RequestInit = {}, token: string | null = TOKEN) => {
+    const res = await fetch(url + path, {
+      ...init,
+      headers: {
+        ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      },
+    });
+    const text = await res.text();
+    const json = res.headers.get("content-type")?.startsWith("application/json")
+      ? (JSON.parse(text) as unknown)
+      : undefined;
+    return { status: res.status, headers: res.headers, text, json };
+  };
+  const post = (path: string, body: unknown) => call(path, { method: "POST", body: JSON.stringify(body) });
+
+  const march = {
+    month: "2026-03",
+    peakRate: "400000",
+    offPeakRate: "100000",
+    peakStartHour: 17,
+    peakEndHour: 21,
+  };
+
+  void it("sets and lists a month's rates, refusing bad ones by field", async () => {
+    const set = await post("/v1/operator/billing/rates", march);
+    assert.equal(set.status, 200, set.text);
+    assert.deepEqual(billingRatesSchema.parse(set.json), {
+      ...march,
+      timeZone: "UTC",
+      setAt: "2026-06-01T00:00:00.000Z",
+    });
+    const listed = await call("/v1/operator/billing/rates");
+    assert.deepEqual(
+      billingRatesListSchema.parse(listed.json).items.map((r) => r.month),
+      ["2026-03"],
+    );
+
+    const bad = await post("/v1/operator/billing/rates", { ...march, peakEndHour: 17, peakRate: "1.5" });
+    assert.equal(bad.status, 400);
+    assert.deepEqual((bad.json as { issues: { path: string }[] }).issues.map((i) => i.path).sort(), [
+      "body.peakEndHour",
+      "body.peakRate",
+    ]);
+    const zone = await post("/v1/operator/billing/rates", { ...march, timeZone: "Mars/Olympus_Mons" });
+    assert.equal(zone.status, 400);
+    assert.match(zone.text, /unknown time zone \\"Mars\/Olympus_Mons\\"/);
+  });
+
+  void it("refuses to bill while an hour is missing, saying which, then bills when forced with a reason", async () => {
+    const refused = await post("/v1/operator/billing/months/2026-03/bills", {});
+    assert.equal(refused.status, 409);
+    assert.match(
+      refused.text,
+      /2026-03 cannot be billed while data is missing: controller mg-1: 1 hour\(s\) not received \(2026-03-31T23:00:00.000Z/,
+    );
+    const noReason = await post("/v1/operator/billing/months/2026-03/bills", { force: true });
+    assert.equal(noReason.status, 400);
+    assert.match(noReason.text, /body.reason: is required with force/);
+
+    const forced = await post("/v1/operator/billing/months/2026-03/bills", {
+      force: true,
+      reason: "meter swap",
+    });
+    assert.equal(forced.status, 200, forced.text);
+    const result = billingRunResultSchema.parse(forced.json);
+    assert.deepEqual(
+      [result.status, result.run.accounts, result.run.forced, result.run.forceReason],
+      ["created", 2, true, "meter swap"],
+    );
+    // A: 1,000,000 + 2000 Wh × 400 = 1,800,000; B: 1,000,000.
+    assert.equal(result.run.totalDue, "2800000");
+
+    const again = await post("/v1/operator/billing/months/2026-03/bills", {});
+    assert.deepEqual(billingRunResultSchema.parse(again.json), { ...result, status: "already_billed" });
+    const early = await post("/v1/operator/billing/months/2026-06/bills", {});
+    assert.equal(early.status, 409);
+    assert.match(early.text, /2026-06 cannot be billed before 2026-04/);
+  });
+
+  void it("exports one account's or every account's bills as JSON and as CSV", async () => {
+    const all = await call("/v1/operator/billing/months/2026-03/bills");
+    assert.equal(all.status, 200);
+    const billed = billedMonthSchema.parse(all.json);
+    assert.deepEqual(
+      billed.bills.map((b) => [b.accountNumber, b.totalDue]),
+      [
+        ["A-1", "1800000"],
+        ["B-2", "1000000"],
+      ],
+    );
+    const one = billedMonthSchema.parse(
+      (await call("/v1/operator/billing/months/2026-03/bills?account=B-2")).json,
+    );
+    assert.deepEqual(
+      one.bills.map((b) => b.accountNumber),
+      ["B-2"],
+    );
+
+    const csv = await call("/v1/operator/billing/months/2026-03/bills.csv?account=A-1");
+    assert.equal(csv.status, 200);
+    assert.equal(csv.headers.get("content-type"), "text/csv; charset=utf-8");
+    assert.equal(csv.headers.get("content-disposition"), 'attachment; filename="bills-2026-03.csv"');
+    const rows = csv.text.trimEnd().split("\r\n");
+    assert.equal(rows.length, 1 + billed.bills[0]!.lines.length);
+    assert.equal(
+      rows[2],
+      '2026-03,A-1,mg-1,1,import_peak,"Energy imported in peak hours (17:00-21:00 UTC), less P2P purchases",' +
+        "2000,400000,800000,,1800000,1000000,true",
+    );
+  });
+
+  void it("answers 404 for a month or account without bills, 400 for a bad month, 401 without the token", async () => {
+    const unbilled = await call("/v1/operator/billing/months/2026-04/bills");
+    assert.deepEqual([unbilled.status, unbilled.json], [404, { error: "2026-04 has not been billed" }]);
+    const csv = await call("/v1/operator/billing/months/2026-04/bills.csv");
+    assert.deepEqual([csv.status, csv.json], [404, { error: "2026-04 has not been billed" }]);
+    const stranger = await call("/v1/operator/billing/months/2026-03/bills?account=Z-9");
+    assert.deepEqual(
+      [stranger.status, stranger.json],
+      [404, { error: "account Z-9 has no bill for 2026-03" }],
+    );
+    const badMonth = await call("/v1/operator/billing/months/2026-13/bills.csv");
+    assert.equal(badMonth.status, 400);
+    assert.match(badMonth.text, /path.month: must be a month as YYYY-MM/);
+    assert.equal((await call("/v1/operator/billing/months/2026-03/bills", {}, null)).status, 401);
+  });
+});
