@@ -1,0 +1,135 @@
+import type { Clock } from "@gridmesh/contracts";
+
+import type { Logger } from "../../common/logger.js";
+
+/** What the operator status shows of one loop; times are the utility's Clock time. */
+export interface ClockLoopStatus {
+  name: string;
+  runs: number;
+  lastStartedAt: string | null;
+  lastSucceededAt: string | null;
+  lastError: string | null;
+  lastResult: unknown;
+}
+
+export interface ClockLoopSpec {
+  name: string;
+  /** When the next run is due (Clock ms), given the Clock time now. */
+  nextAt: (nowMs: number) => number;
+  run: () => Promise<unknown>;
+  /** Run once at start before waiting for the first due time (e.g. to catch up after downtime). */
+  runAtStart?: boolean;
+}
+
+// setTimeout holds at most a signed 32-bit number of milliseconds.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Loops that run on the utility's Clock, each on its own schedule (every second, every hour, at a
+ * time of day): a simulated clock speeds every schedule up alike. A run's failure is logged and
+ * kept for the status and never stops the loop; a slow run delays the next one rather than
+ * overlapping it. stop() wakes every sleeping loop and waits for running ones to finish.
+ */
+export class ClockLoops {
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #specs: { spec: ClockLoopSpec; status: ClockLoopStatus }[] = [];
+  readonly #sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  #running: Promise<void>[] = [];
+  #stopped = false;
+
+  constructor(clock: Clock, logger: Logger) {
+    this.#clock = clock;
+    this.#logger = logger;
+  }
+
+  add(spec: ClockLoopSpec): void {
+    this.#specs.push({
+      spec,
+      status: {
+        name: spec.name,
+        runs: 0,
+        lastStartedAt: null,
+        lastSucceededAt: null,
+        lastError: null,
+        lastResult: null,
+      },
+    });
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#running = this.#specs.map((entry) => this.#loop(entry));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const sleeper of this.#sleepers) {
+      clearTimeout(sleeper.timer);
+      sleeper.wake();
+    }
+    this.#sleepers.clear();
+    await Promise.all(this.#running);
+  }
+
+  status(): ClockLoopStatus[] {
+    return this.#specs.map((e) => ({ ...e.status }));
+  }
+
+  /** Resolves once the Clock reaches `atMs`, or at stop. Returns whether the loops still run. */
+  async sleepUntil(atMs: number): Promise<boolean> {
+    while (!this.#stopped) {
+      const delay = this.#clock.delayUntil(atMs);
+      // A timer may fire a fraction of a millisecond early, which a fast clock turns into seconds.
+      if (delay <= 0 && this.#clock.now() >= atMs) return true;
+      await new Promise<void>((resolve) => {
+        const sleeper = {
+          timer: setTimeout(
+            () => {
+              this.#sleepers.delete(sleeper);
+              resolve();
+            },
+            Math.min(Math.max(delay, 1), MAX_TIMEOUT_MS),
+          ),
+          wake: resolve,
+        };
+        this.#sleepers.add(sleeper);
+      });
+    }
+    return false;
+  }
+
+  async #loop(entry: { spec: ClockLoopSpec; status: ClockLoopStatus }): Promise<void> {
+    if (entry.spec.runAtStart === true && !this.#stopped) await this.#runOnce(entry);
+    while (!this.#stopped) {
+      if (!(await this.sleepUntil(entry.spec.nextAt(this.#clock.now())))) return;
+      await this.#runOnce(entry);
+    }
+  }
+
+  async #runOnce({ spec, status }: { spec: ClockLoopSpec; status: ClockLoopStatus }): Promise<void> {
+    status.runs++;
+    status.lastStartedAt = new Date(this.#clock.now()).toISOString();
+    try {
+      status.lastResult = toJson(await spec.run());
+      status.lastSucceededAt = new Date(this.#clock.now()).toISOString();
+      status.lastError = null;
+    } catch (error) {
+      status.lastError = error instanceof Error ? error.message : String(error);
+      this.#logger.warn({ loop: spec.name, err: error }, "utility loop failed; it runs again when next due");
+    }
+  }
+}
+
+/** Results hold bigints; the status is served as JSON. */
+function toJson(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value ?? null, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+  );
+}
+
+/** Schedules: the next whole `periodMs` after now (every second, every hour). */
+export const every =
+  (periodMs: number, offsetMs = 0) =>
+  (nowMs: number): number =>
+    Math.floor((nowMs - offsetMs) / periodMs) * periodMs + periodMs + offsetMs;

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { ConfigError } from "../common/errors.js";
+import { loadUtilityConfig } from "./utilityConfig.js";
+
+const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+
+describe("loadUtilityConfig", () => {
+  it("is off without a fleet file", () => {
+    assert.equal(loadUtilityConfig({ GRIDMESH_CHAIN_ID: "1" }), undefined);
+  });
+
+  it("takes the seed's defaults: an hourly poll, one remake a second, ten weeks, six months", () => {
+    const config = loadUtilityConfig({
+      GRIDMESH_UTILITY_FLEET: "fleet.json",
+      GRIDMESH_CHAIN_ID: "31337",
+      GRIDMESH_DELIVERY_LEDGER: LEDGER,
+    })!;
+    assert.equal(config.readings.chainId, 31337n);
+    assert.equal(config.readings.intervalSeconds, 900);
+    assert.equal(config.failedRequests.periodMs, 1000);
+    assert.equal(config.recovery.weeks, 10);
+    assert.equal(config.retention.months, 6);
+    assert.equal(config.clock, undefined);
+  });
+
+  it("names every bad variable at once", () => {
+    assert.throws(
+      () =>
+        loadUtilityConfig({
+          GRIDMESH_UTILITY_FLEET: "fleet.json",
+          GRIDMESH_DELIVERY_LEDGER: "0x12",
+          GRIDMESH_UTILITY_RETENTION_MONTHS: "2",
+          GRIDMESH_CLOCK_SPEED: "60",
+        }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(
+          e.problems.map((p) => p.split(":")[0]),
+          [
+            "GRIDMESH_CHAIN_ID",
+            "GRIDMESH_DELIVERY_LEDGER",
+            "GRIDMESH_UTILITY_RETENTION_MONTHS",
+            "GRIDMESH_CLOCK_ORIGIN_MS",
+          ],
+        );
+        assert.match(e.problems[0]!, /is required/);
+        assert.match(e.problems[2]!, /at least 3/);
+        return true;
+      },
+    );
+  });
+});
