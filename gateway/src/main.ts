@@ -7,11 +7,15 @@ import { createLogger } from "./common/logger.js";
 import { createShutdown } from "./common/shutdown.js";
 import { loadGatewayConfig } from "./config/config.js";
 import { GatewayService } from "./service/gatewayService.js";
+import { loadUtilityPartsSetup } from "./service/utilityParts.js";
 
 async function main(): Promise<void> {
   let config;
+  let utility;
   try {
     config = loadGatewayConfig(process.env);
+    // The utility's side runs here too when a fleet is configured (GRIDMESH_UTILITY_FLEET).
+    utility = loadUtilityPartsSetup(process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
   // Installed before the slow start, so a signal during it still stops what has started.
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  const service = await GatewayService.start({ config, logger });
+  const service = await GatewayService.start({ config, logger, ...(utility !== undefined && { utility }) });
   if (shutdown.isShuttingDown) await service.stop();
   else shutdown.add("gateway", () => service.stop());
   process.stdout.write(`${JSON.stringify({ msg: "gateway listening", url: service.url })}\n`);

@@ -72,7 +72,8 @@ const identitySchema = z
  * gateway reads `process.env`. The market's timing is not configured: it is read from the
  * contracts, so the two can never disagree.
  */
-const configSchema = z.object({
+/** What every GridMesh server process (gateway, utility) is configured with. */
+const serverConfigSchema = z.object({
   http: z.object({
     host: z.string().min(1),
     port: z.coerce.number().int().min(0).max(65_535),
@@ -96,6 +97,19 @@ const configSchema = z.object({
         ),
       ),
   }),
+  database: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("embedded"), dataDir: z.string().min(1) }),
+    z.object({ kind: z.literal("postgres"), url: z.url({ protocol: /^postgres(ql)?$/ }) }),
+  ]),
+  /** SHA-256 (hex) of the bearer token operator endpoints require; without it they are disabled. */
+  operatorTokenSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits (sha256 of the token)")
+    .optional(),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+});
+
+const configSchema = serverConfigSchema.extend({
   chain: z.object({
     rpcUrl: z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s) or ws(s) URL" }),
     /** Blocks an event must be buried under before the indexer treats it as final. */
@@ -122,26 +136,17 @@ const configSchema = z.object({
       passphraseFile: z.string().min(1),
     })
     .optional(),
-  database: z.discriminatedUnion("kind", [
-    z.object({ kind: z.literal("embedded"), dataDir: z.string().min(1) }),
-    z.object({ kind: z.literal("postgres"), url: z.url({ protocol: /^postgres(ql)?$/ }) }),
-  ]),
   market: z.object({
     /** Fills per submitClearing transaction. */
     clearingBatchSize: positiveInt(2_000),
     /** Readings per meter per recordReadings transaction. */
     readingsBatchSize: positiveInt(500),
   }),
-  /** SHA-256 (hex) of the bearer token operator endpoints require; without it they are disabled. */
-  operatorTokenSha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits (sha256 of the token)")
-    .optional(),
   identity: identitySchema,
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
 });
 
 export type GatewayConfig = z.infer<typeof configSchema>;
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
 /** Environment variables the gateway understands that have defaults. */
 export const gatewayEnvDefaults = {
@@ -159,18 +164,49 @@ export const gatewayEnvDefaults = {
   GRIDMESH_LOG_LEVEL: "info",
 } as const;
 
-export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
+/** The server part of the configuration, as every process reads it from the environment. */
+function serverEnv(env: Record<string, string | undefined>) {
   const get = (name: keyof typeof gatewayEnvDefaults) => env[name] ?? gatewayEnvDefaults[name];
   const set = (name: string) => (env[name] === undefined || env[name] === "" ? undefined : env[name]);
   const databaseUrl = set("GRIDMESH_DATABASE_URL");
+  return {
+    get,
+    set,
+    raw: {
+      http: {
+        host: get("GRIDMESH_HTTP_HOST"),
+        port: get("GRIDMESH_HTTP_PORT"),
+        corsOrigins: set("GRIDMESH_CORS_ORIGINS") ?? "",
+      },
+      database:
+        databaseUrl === undefined
+          ? { kind: "embedded", dataDir: get("GRIDMESH_DATA_DIR") }
+          : { kind: "postgres", url: databaseUrl },
+      operatorTokenSha256: set("GRIDMESH_OPERATOR_TOKEN_SHA256"),
+      logLevel: get("GRIDMESH_LOG_LEVEL"),
+    },
+  };
+}
+
+function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${envNameOf(issue.path)}: ${issue.message}`));
+  }
+  return parsed.data;
+}
+
+/** HTTP, store, operator token and log level: what a utility-only process needs besides its own part. */
+export function loadServerConfig(env: Record<string, string | undefined>): ServerConfig {
+  return parseWith(serverConfigSchema, serverEnv(env).raw);
+}
+
+export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const { get, set, raw: server } = serverEnv(env);
   const keystoreFile = set("GRIDMESH_KEYSTORE_FILE");
   const passphraseFile = set("GRIDMESH_KEYSTORE_PASSPHRASE_FILE");
   const raw = {
-    http: {
-      host: get("GRIDMESH_HTTP_HOST"),
-      port: get("GRIDMESH_HTTP_PORT"),
-      corsOrigins: set("GRIDMESH_CORS_ORIGINS") ?? "",
-    },
+    ...server,
     chain: {
       rpcUrl: get("GRIDMESH_RPC_URL"),
       confirmations: get("GRIDMESH_CONFIRMATIONS"),
@@ -188,15 +224,10 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
       keystoreFile === undefined && passphraseFile === undefined
         ? undefined
         : { keystoreFile, passphraseFile },
-    database:
-      databaseUrl === undefined
-        ? { kind: "embedded", dataDir: get("GRIDMESH_DATA_DIR") }
-        : { kind: "postgres", url: databaseUrl },
     market: {
       clearingBatchSize: get("GRIDMESH_CLEARING_BATCH_SIZE"),
       readingsBatchSize: get("GRIDMESH_READINGS_BATCH_SIZE"),
     },
-    operatorTokenSha256: set("GRIDMESH_OPERATOR_TOKEN_SHA256"),
     identity: {
       ownerMsp: get("GRIDMESH_SECURE_ID_ORG"),
       ledger:
@@ -211,13 +242,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
       verifierKeystores: set("GRIDMESH_VERIFIER_KEYSTORES") ?? "",
       verifierPassphraseFiles: set("GRIDMESH_VERIFIER_PASSPHRASE_FILES") ?? "",
     },
-    logLevel: get("GRIDMESH_LOG_LEVEL"),
   };
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${envNameOf(issue.path)}: ${issue.message}`));
-  }
-  return parsed.data;
+  return parseWith(configSchema, raw);
 }
 
 const envNames: Record<string, string> = {

@@ -38,6 +38,7 @@ import { createDatabase, type DatabaseTarget } from "../store/createDatabase.js"
 import type { Database } from "../store/database.js";
 import { migrate } from "../store/migrate.js";
 import { TaskLoop } from "./loops.js";
+import { UtilityParts, type UtilityPartsSetup } from "./utilityParts.js";
 
 export interface GatewayServiceParameters {
   config: GatewayConfig;
@@ -54,6 +55,8 @@ export interface GatewayServiceParameters {
   autoRun?: boolean;
   /** Verifier attestation keys by MSP id instead of the configured keystores (tests: Hardhat's signers). */
   attestationKeys?: ReadonlyMap<string, AttestationSigner>;
+  /** The utility's side (seed 000 §2.2) in this process; absent: the market alone. */
+  utility?: UtilityPartsSetup;
 }
 
 /**
@@ -65,6 +68,7 @@ export class GatewayService {
   readonly db: Database;
   readonly timing: MarketTiming;
   readonly loop: TaskLoop;
+  readonly utility: UtilityParts | undefined;
   readonly identity: IdentityService;
   readonly #server: Server;
   readonly #recovery: SignerRecovery;
@@ -79,8 +83,10 @@ export class GatewayService {
     recovery: SignerRecovery,
     server: Server,
     logger: Logger,
+    utility: UtilityParts | undefined,
   ) {
     this.#recovery = recovery;
+    this.utility = utility;
     this.db = db;
     this.timing = timing;
     this.loop = loop;
@@ -212,19 +218,37 @@ export class GatewayService {
         activity: registryActivity(contracts.meterRegistry as Address, provider),
         recovery,
       });
+      const utility =
+        p.utility === undefined
+          ? undefined
+          : await UtilityParts.create({
+              db,
+              clock: p.utility.clock,
+              logger,
+              recovery,
+              config: { ...p.utility, marketIntervalSeconds: Number(timing.intervalSeconds) },
+            });
       const handler = createApiHandler({
         db,
         intake,
         identity,
         operatorTokenSha256: config.operatorTokenSha256,
         corsOrigins: config.http.corsOrigins,
-        status: () => Promise.resolve({ tasks: loop.status(), timing: stringify(timing) }),
+        status: async () => ({
+          tasks: loop.status(),
+          timing: stringify(timing),
+          ...(utility !== undefined && { utility: await utility.status() }),
+        }),
+        ...(p.utility !== undefined && { clock: p.utility.clock }),
         logger: logger.child({ part: "api" }),
       });
       const server = createServer(handler);
-      const service = new GatewayService(db, timing, loop, identity, recovery, server, logger);
+      const service = new GatewayService(db, timing, loop, identity, recovery, server, logger, utility);
       service.#url = await listen(server, config.http.host, config.http.port);
-      if (p.autoRun ?? true) loop.start();
+      if (p.autoRun ?? true) {
+        loop.start();
+        utility?.start();
+      }
       logger.info({ url: service.#url, read_only: signer === undefined }, "gateway started");
       return service;
     } catch (e) {
@@ -237,6 +261,7 @@ export class GatewayService {
 
   async stop(): Promise<void> {
     await this.loop.stop();
+    await this.utility?.stop();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
     await this.identity.close();

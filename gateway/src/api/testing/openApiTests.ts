@@ -61,6 +61,38 @@ const routes: [string, string, string[]][] = [
   ["get", "/v1/operator/status", []],
   ["post", "/v1/operator/clearings/{interval}/retry", ["path:interval"]],
   ["post", "/v1/operator/readings/retry", []],
+  ["get", "/v1/operator/utility/controllers", []],
+  [
+    "get",
+    "/v1/operator/utility/controllers/{controllerId}/hours",
+    ["path:controllerId", "query:from", "query:to", "query:limit", "query:cursor"],
+  ],
+  ["get", "/v1/operator/utility/failed-requests", ["query:controllerId", "query:limit", "query:cursor"]],
+  [
+    "get",
+    "/v1/operator/utility/rejected-records",
+    ["query:controllerId", "query:hour", "query:limit", "query:cursor"],
+  ],
+  ["get", "/v1/operator/utility/statistics", []],
+  ["get", "/v1/operator/utility/export", []],
+  ["post", "/v1/operator/utility/recoveries", []],
+  ["post", "/v1/operator/utility/commands", []],
+  [
+    "get",
+    "/v1/operator/utility/commands",
+    ["query:controllerId", "query:status", "query:limit", "query:cursor"],
+  ],
+  ["get", "/v1/operator/billing/rates", []],
+  ["post", "/v1/operator/billing/rates", []],
+  ["post", "/v1/operator/billing/months/{month}/bills", ["path:month"]],
+  ["get", "/v1/operator/billing/months/{month}/bills", ["path:month", "query:account"]],
+  ["get", "/v1/operator/billing/months/{month}/bills.csv", ["path:month", "query:account"]],
+  ["get", "/v1/operator/supply", []],
+  ["get", "/v1/operator/supply/routing", []],
+  ["get", "/v1/operator/supply/battery", []],
+  ["get", "/v1/operator/supply/purchases", ["query:limit", "query:cursor"]],
+  ["get", "/v1/operator/supply/history", ["query:limit", "query:cursor"]],
+  ["post", "/v1/operator/supply/override", []],
 ];
 
 export function describeOpenApi(ctx: () => SuiteContext): void {

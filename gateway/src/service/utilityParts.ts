@@ -1,0 +1,148 @@
+import type { Clock } from "@gridmesh/contracts";
+
+import type { Logger } from "../common/logger.js";
+import type { SignerRecovery } from "../relay/signerRecovery.js";
+import type { Database } from "../store/index.js";
+import { configureBilling, createDueBills, sendBillingRates } from "../utility/billing/index.js";
+import { ClockLoops, type ClockLoopStatus, every } from "../utility/common/clockLoops.js";
+import { loadFleet } from "../utility/fleet/fleetFile.js";
+import { createSupplyManager, type SupplyConfig, type SupplyManager } from "../utility/supply/index.js";
+import { loadSupplyConfig } from "../utility/supply/index.js";
+import { loadUtilityConfig, utilityClock, type UtilityConfig } from "../utility/utilityConfig.js";
+import { ConfigError } from "../common/errors.js";
+import { UtilityService, type UtilityStatus } from "../utility/utilityService.js";
+import { HOUR_MS } from "../microgrid/controllerApi.js";
+
+export interface UtilityPartsConfig {
+  utility: UtilityConfig;
+  /** Without a feed there is no supply management (no purchasing, no routing). */
+  supply?: SupplyConfig | undefined;
+  /** IANA zone of the billing calendar and the peak hours. */
+  billingTimeZone: string;
+  /** The market's interval length: P2P fills are known by interval index only. */
+  marketIntervalSeconds: number;
+}
+
+/** The utility's part as configured, before the market (if any) tells its interval length. */
+export type UtilityPartsSetup = Omit<UtilityPartsConfig, "marketIntervalSeconds"> & { clock: Clock };
+
+/**
+ * Reads the utility's configuration from the environment: undefined without a fleet
+ * (GRIDMESH_UTILITY_FLEET); every problem of every part reported at once.
+ */
+export function loadUtilityPartsSetup(
+  env: Record<string, string | undefined>,
+): UtilityPartsSetup | undefined {
+  const problems: string[] = [];
+  const attempt = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems);
+      return undefined;
+    }
+  };
+  const utility = attempt(() => loadUtilityConfig(env));
+  const supply = attempt(() => loadSupplyConfig(env));
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (utility === undefined) return undefined;
+  return {
+    utility,
+    supply,
+    billingTimeZone: env.GRIDMESH_BILLING_TIME_ZONE ?? "UTC",
+    clock: utilityClock(utility),
+  };
+}
+
+export interface UtilityPartsStatus {
+  data: UtilityStatus;
+  supply: unknown;
+  billing: ClockLoopStatus[];
+}
+
+/**
+ * The utility's side of seed 000 §2.2 in one place: data management (UtilityService), supply and
+ * priorities (SupplyManager) and billing's monthly work (Create_bills on the first day, once the
+ * month's data is complete; Send_billing_rates each month). The gateway runs it beside the market
+ * when a fleet is configured; `utilityMain.ts` runs it alone.
+ */
+export class UtilityParts {
+  readonly service: UtilityService;
+  readonly supply: SupplyManager | undefined;
+  readonly #billing: ClockLoops;
+
+  private constructor(service: UtilityService, supply: SupplyManager | undefined, billing: ClockLoops) {
+    this.service = service;
+    this.supply = supply;
+    this.#billing = billing;
+  }
+
+  static async create(p: {
+    db: Database;
+    config: UtilityPartsConfig;
+    clock: Clock;
+    logger: Logger;
+    recovery?: SignerRecovery;
+  }): Promise<UtilityParts> {
+    const { db, config, clock, logger } = p;
+    await configureBilling(db, {
+      timeZone: config.billingTimeZone,
+      intervalSeconds: config.marketIntervalSeconds,
+    });
+    const fleet = await loadFleet(config.utility.fleetFile);
+    const service = await UtilityService.create({
+      db,
+      config: config.utility,
+      fleet,
+      clock,
+      logger,
+      ...(p.recovery !== undefined && { recovery: p.recovery }),
+    });
+    const supply =
+      config.supply === undefined
+        ? undefined
+        : await createSupplyManager({
+            db,
+            config: config.supply,
+            clock,
+            logger: logger.child({ part: "supply" }),
+          });
+    const billingLog = logger.child({ part: "billing" });
+    const billing = new ClockLoops(clock, billingLog);
+    // Hourly rather than once on the 1st: a month whose data is still incomplete (a storm's backlog)
+    // is refused and tried again the next hour, and the rates of a month set late still go out.
+    billing.add({
+      name: "create-bills",
+      nextAt: every(HOUR_MS, 5 * 60_000),
+      runAtStart: true,
+      run: () => createDueBills({ db, clock, logger: billingLog }),
+    });
+    billing.add({
+      name: "send-billing-rates",
+      nextAt: every(HOUR_MS, 5 * 60_000),
+      runAtStart: true,
+      run: () => sendBillingRates({ db, clock }),
+    });
+    return new UtilityParts(service, supply, billing);
+  }
+
+  start(): void {
+    this.service.start();
+    this.supply?.start();
+    this.#billing.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.#billing.stop(), this.supply?.stop()]);
+    await this.service.stop();
+  }
+
+  async status(): Promise<UtilityPartsStatus> {
+    return {
+      data: await this.service.status(),
+      supply: this.supply === undefined ? null : this.supply.status(),
+      billing: this.#billing.status(),
+    };
+  }
+}
