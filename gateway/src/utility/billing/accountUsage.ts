@@ -55,11 +55,14 @@ export async function computeAccountUsage(tx: Queryable, p: AccountUsageParamete
     p.rates.peakStartHour * 3600,
     (p.rates.peakEndHour - p.rates.peakStartHour) * 3600,
   ];
-  // Both small tables are analysed: without statistics the planner hashes the month's records
-  // instead of them and spills millions of rows to disk.
+  // The month's records must be the side of each hash join that is streamed, never the one hashed
+  // (millions of rows spilled to disk): the two small tables are analysed, P2P is joined on one key
+  // (the planner sizes a two-column key's hash buckets by one column alone and fears collisions), and
+  // the small sides get the memory to stay in one batch.
+  await tx.exec("SET LOCAL work_mem = '64MB'");
   await tx.query(
     `CREATE TEMPORARY TABLE billing_p2p ON COMMIT DROP AS
-     SELECT meter, interval_index, meter || '/' || interval_index AS key,
+     SELECT meter, interval_index, meter || '/' || interval_index AS meter_interval,
             sum(bought_wh) AS bought_wh, sum(bought_paid) AS bought_paid,
             sum(sold_wh) AS sold_wh, sum(sold_paid) AS sold_paid
      FROM (
@@ -103,7 +106,7 @@ export async function computeAccountUsage(tx: Queryable, p: AccountUsageParamete
        FROM meter_records r
        LEFT JOIN billing_slots sl
          ON sl.t = r.interval_index AND sl.start_time = r.start_time AND sl.end_time = r.end_time
-       LEFT JOIN billing_p2p p ON p.key = r.meter || '/' || r.interval_index
+       LEFT JOIN billing_p2p p ON p.meter_interval = r.meter || '/' || r.interval_index
        WHERE r.start_time < $2 AND r.end_time > $1 AND r.start_time > $1 - make_interval(secs => $9)
        -- A fence: each column above is computed once per record, not once per use below.
        OFFSET 0

@@ -87,7 +87,8 @@ export async function createBills(p: CreateBillsParameters): Promise<CreateBills
       period,
       intervalSeconds,
       createdAt: new Date(now),
-      force: p.force === undefined ? undefined : { reason: p.force.reason, missing },
+      // Forcing a month with nothing missing is an ordinary run.
+      force: p.force === undefined || missing.length === 0 ? undefined : { reason: p.force.reason, missing },
     });
     return { status: "created", run: (await readBillingRun(tx, month))! };
   });
