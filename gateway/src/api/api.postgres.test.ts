@@ -1,24 +1,5 @@
-import { after, before } from "node:test";
-
-import { createLogger } from "../common/logger.js";
-import { createDatabase } from "../store/index.js";
-import { type PostgresServer, startPostgresServer } from "../store/testing/postgresServer.js";
+import { privatePostgresDatabases } from "../store/testing/postgresServer.js";
 import { defineApiSuite } from "./testing/apiSuite.js";
 
-const logger = createLogger({ level: "silent" });
-let server: PostgresServer;
-let databases = 0;
-
-before(async () => {
-  server = await startPostgresServer();
-});
-after(() => server?.stop());
-
 // The same suite on a PostgreSQL server: one private server, one database for the suite.
-defineApiSuite({
-  engine: "postgres",
-  async openDatabase() {
-    const url = await server.createDatabase(`api_${++databases}`);
-    return createDatabase({ database: { kind: "postgres", url }, logger });
-  },
-});
+defineApiSuite({ engine: "postgres", ...privatePostgresDatabases("api") });

@@ -3,9 +3,14 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { promisify } from "node:util";
 
 import { Client } from "pg";
+
+import { createLogger } from "../../common/logger.js";
+import { createDatabase } from "../createDatabase.js";
+import type { Database } from "../database.js";
 
 const run = promisify(execFile);
 
@@ -203,4 +208,25 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
       timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * For a test file running a suite on PostgreSQL: one private server started before its tests and
+ * stopped after them; each `openDatabase()` opens a fresh, migrated-nothing database `${prefix}_N`.
+ */
+export function privatePostgresDatabases(prefix: string): { openDatabase(): Promise<Database> } {
+  const logger = createLogger({ level: "silent" });
+  let server: PostgresServer | undefined;
+  let databases = 0;
+  before(async () => {
+    server = await startPostgresServer();
+  });
+  after(() => server?.stop());
+  return {
+    async openDatabase() {
+      if (server === undefined) throw new Error("the PostgreSQL test server has not started");
+      const url = await server.createDatabase(`${prefix}_${++databases}`);
+      return createDatabase({ database: { kind: "postgres", url }, logger });
+    },
+  };
 }
