@@ -4,7 +4,7 @@
  */
 import { ConfigError } from "./common/errors.js";
 import { createLogger } from "./common/logger.js";
-import { createShutdown } from "./common/shutdown.js";
+import { shutdownOnSignals } from "./common/shutdown.js";
 import { loadGatewayConfig } from "./config/config.js";
 import { GatewayService } from "./service/gatewayService.js";
 import { loadUtilityPartsSetup } from "./service/utilityParts.js";
@@ -24,14 +24,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger({ level: config.logLevel });
-  const shutdown = createShutdown({ onError: (name, err) => logger.error({ err, name }, "stopping failed") });
-  const stop = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, "stopping");
-    void shutdown.run(signal).then((report) => process.exit(report.failures.length === 0 ? 0 : 1));
-  };
-  // Installed before the slow start, so a signal during it still stops what has started.
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  const shutdown = shutdownOnSignals(logger);
   const service = await GatewayService.start({ config, logger, ...(utility !== undefined && { utility }) });
   if (shutdown.isShuttingDown) await service.stop();
   else shutdown.add("gateway", () => service.stop());

@@ -9,7 +9,7 @@ import { createApiHandler } from "./api/apiHandler.js";
 import { ConfigError } from "./common/errors.js";
 import { listen } from "./common/listen.js";
 import { createLogger } from "./common/logger.js";
-import { createShutdown } from "./common/shutdown.js";
+import { shutdownOnSignals } from "./common/shutdown.js";
 import { loadServerConfig } from "./config/config.js";
 import { loadUtilityPartsSetup, UtilityParts } from "./service/utilityParts.js";
 import { createDatabase } from "./store/createDatabase.js";
@@ -49,13 +49,7 @@ async function main(): Promise<void> {
   }
   const { server: serverConfig, setup } = config;
   const logger = createLogger({ level: serverConfig.logLevel });
-  const shutdown = createShutdown({ onError: (name, err) => logger.error({ err, name }, "stopping failed") });
-  const stop = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, "stopping");
-    void shutdown.run(signal).then((report) => process.exit(report.failures.length === 0 ? 0 : 1));
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  const shutdown = shutdownOnSignals(logger);
 
   const db = await createDatabase({ database: serverConfig.database, logger });
   shutdown.add("database", () => db.close());

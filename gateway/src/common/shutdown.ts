@@ -1,3 +1,5 @@
+import type { Logger } from "./logger.js";
+
 /**
  * An explicit registry of what must be stopped when the process ends, so that Ctrl-C closes
  * servers, database handles and child processes in the reverse order they were started.
@@ -61,4 +63,19 @@ export function createShutdown({ timeoutMs = 10_000, onError }: CreateShutdownPa
       return running !== undefined;
     },
   };
+}
+
+/**
+ * The shutdown of a service process: SIGINT and SIGTERM run it and exit (1 if any stop failed).
+ * Installed before the slow start, so a signal during it still stops what has started.
+ */
+export function shutdownOnSignals(logger: Pick<Logger, "info" | "error">): Shutdown {
+  const shutdown = createShutdown({ onError: (name, err) => logger.error({ err, name }, "stopping failed") });
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "stopping");
+    void shutdown.run(signal).then((report) => process.exit(report.failures.length === 0 ? 0 : 1));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  return shutdown;
 }

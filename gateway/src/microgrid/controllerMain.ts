@@ -9,7 +9,7 @@ import { realClock, scaledClock } from "@gridmesh/contracts";
 
 import { ConfigError } from "../common/errors.js";
 import { createLogger } from "../common/logger.js";
-import { createShutdown } from "../common/shutdown.js";
+import { shutdownOnSignals } from "../common/shutdown.js";
 import { configPathFrom, loadControllerConfig, type ControllerConfig } from "./controllerConfig.js";
 import { unlockControllerKey } from "./controllerKey.js";
 import { MicrogridController } from "./microgridController.js";
@@ -30,13 +30,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.log.level }).child({ component: "microgrid-controller" });
   const clock =
     config.clock === undefined ? realClock : scaledClock(config.clock.originMs, config.clock.speed);
-  const shutdown = createShutdown({ onError: (name, err) => logger.error({ err, name }, "stopping failed") });
-  const stop = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, "stopping");
-    void shutdown.run(signal).then((report) => process.exit(report.failures.length === 0 ? 0 : 1));
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  const shutdown = shutdownOnSignals(logger);
   const controller = new MicrogridController({ config, signer: wallet, clock, logger });
   shutdown.add("controller", () => controller.stop());
   const url = await controller.start();

@@ -1,5 +1,6 @@
 import type { SignedReading } from "@gridmesh/contracts";
 
+import type { ReadingRow } from "../../store/readingRows.js";
 import type { Queryable } from "../../store/index.js";
 import type { CheckedReading } from "./readingCheck.js";
 
@@ -22,16 +23,8 @@ export interface StoredHour {
   rejected: number;
 }
 
-type StoredRow = {
-  meter: string;
-  sequence: string;
-  interval_index: string;
-  import_start_wh: string;
-  import_end_wh: string;
-  export_start_wh: string;
-  export_end_wh: string;
-  reading_timestamp: string;
-};
+/** A stored meter record as compared with a delivered reading: the reading row without its signature. */
+type StoredRow = Omit<ReadingRow, "signature">;
 
 /** Rows per statement: one JSON parameter each, well inside both engines' limits. */
 const CHUNK = 1000;
