@@ -23,3 +23,8 @@ export function scaledClock(originMs: number, speed: number): Clock {
   const now = () => originMs + (Date.now() - originMs) * speed;
   return { now, delayUntil: (atMs) => Math.max(0, (atMs - now()) / speed) };
 }
+
+/** The clock a process's configuration asks for: scaled when it gives `{originMs, speed}`, else real. */
+export function configuredClock(simulated: { originMs: number; speed: number } | undefined): Clock {
+  return simulated === undefined ? realClock : scaledClock(simulated.originMs, simulated.speed);
+}

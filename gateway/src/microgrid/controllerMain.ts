@@ -5,7 +5,7 @@
  */
 import type { HDNodeWallet, Wallet } from "ethers";
 
-import { realClock, scaledClock } from "@gridmesh/contracts";
+import { configuredClock } from "@gridmesh/contracts";
 
 import { ConfigError } from "../common/errors.js";
 import { createLogger } from "../common/logger.js";
@@ -28,8 +28,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger({ level: config.log.level }).child({ component: "microgrid-controller" });
-  const clock =
-    config.clock === undefined ? realClock : scaledClock(config.clock.originMs, config.clock.speed);
+  const clock = configuredClock(config.clock);
   const shutdown = shutdownOnSignals(logger);
   const controller = new MicrogridController({ config, signer: wallet, clock, logger });
   shutdown.add("controller", () => controller.stop());

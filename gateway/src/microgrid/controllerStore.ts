@@ -3,22 +3,15 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { z } from "zod";
 
 import { StoreError } from "../common/errors.js";
+import type { MeterStateView } from "./controllerApi.js";
 import { inTransaction } from "./controllerDatabase.js";
 
 /** One row of Meter_States (seed 000 Table 1) with its Meter_Last_Update and stored sequence. */
-export interface MeterStateRow {
-  meter: string;
-  isOn: boolean;
-  sharingPower: boolean;
-  aggregating: boolean;
-  reducingPowerDemand: boolean;
-  batteryThreshold: number | null;
-  batteryPercent: number | null;
+export type MeterStateRow = Omit<MeterStateView, "lastSequence"> & {
   batteryReportedMs: number | null;
-  lastUpdateMs: number | null;
   storedThrough: bigint;
   acknowledgedThrough: bigint;
-}
+};
 
 /** What a meter's `status` answer says about it. */
 export interface MeterReport {

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 
 import { z } from "zod";
 
-import { type Address, type Clock, realClock, scaledClock } from "@gridmesh/contracts";
+import { type Address, type Clock, configuredClock } from "@gridmesh/contracts";
 
 import { ConfigError } from "../common/errors.js";
 
@@ -96,7 +96,7 @@ export type UtilityConfigInput = z.input<typeof utilityConfigSchema>;
 
 /** The Clock the configuration asks for. */
 export function utilityClock(config: Pick<UtilityConfig, "clock">): Clock {
-  return config.clock === undefined ? realClock : scaledClock(config.clock.originMs, config.clock.speed);
+  return configuredClock(config.clock);
 }
 
 /** Validates a configuration given as an object (tests, tools), naming every bad field at once. */

@@ -17,7 +17,7 @@ import { ChainUplink } from "../forward/chainUplink.js";
 import { Forwarder } from "../forward/forwarder.js";
 import { HttpUplink } from "../forward/httpUplink.js";
 import type { Uplink } from "../forward/uplink.js";
-import { type AgentClock, realClock, scaledClock } from "../readings/clock.js";
+import { type AgentClock, configuredClock, realClock } from "../readings/clock.js";
 import { ReadingRecorder } from "../readings/readingRecorder.js";
 import { profileRegisterSource, type RegisterSource, sdmRegisterSource } from "../readings/registerSource.js";
 import { homeProfile } from "../serial/homeProfile.js";
@@ -187,8 +187,7 @@ async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Pro
   const meter = wallet.address as Address;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = ReadingStore.open(storePath(config), meter);
-  const clock =
-    config.clock === undefined ? realClock : scaledClock(config.clock.originMs, config.clock.speed);
+  const clock = configuredClock(config.clock);
   const closers: (() => Promise<void>)[] = [];
   try {
     const source = await openSource(config, clock, closers);

@@ -1,16 +1,10 @@
 import type { Clock } from "@gridmesh/contracts";
 
 import type { Logger } from "../../common/logger.js";
+import type { TaskStatus } from "../../service/loops.js";
 
-/** What the operator status shows of one loop; times are the utility's Clock time. */
-export interface ClockLoopStatus {
-  name: string;
-  runs: number;
-  lastStartedAt: string | null;
-  lastSucceededAt: string | null;
-  lastError: string | null;
-  lastResult: unknown;
-}
+/** What the operator status shows of one loop (the gateway's task status); times are the Clock's. */
+export type ClockLoopStatus = TaskStatus;
 
 export interface ClockLoopSpec {
   name: string;
