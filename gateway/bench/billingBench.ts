@@ -51,8 +51,9 @@ const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(
 async function load(db: Database): Promise<{ records: string; indexes: string; total: string }> {
   const started = performance.now();
   await db.exec(`
-    INSERT INTO microgrid_controllers (controller_id, location, url)
-      SELECT 'mg-' || c, 'residential', 'http://127.0.0.1:1' FROM generate_series(0, ${CONTROLLERS - 1}) c;
+    INSERT INTO microgrid_controllers (controller_id, location, url, created_at)
+      SELECT 'mg-' || c, 'residential', 'http://127.0.0.1:1', '2026-01-01T00:00:00Z'
+      FROM generate_series(0, ${CONTROLLERS - 1}) c;
     INSERT INTO customer_accounts (account_number, controller_id, initial_base_bill, base_bill)
       SELECT 'acct-' || m, 'mg-' || (m % ${CONTROLLERS}), 20000000, 20000000 FROM generate_series(0, ${METERS - 1}) m;
     INSERT INTO smart_meters (meter, account_number, controller_id, function, direction)

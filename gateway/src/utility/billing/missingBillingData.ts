@@ -5,7 +5,7 @@ import type { MonthPeriod } from "./billingMonth.js";
 export type MissingBillingData =
   /** Hours of the month whose get failed and waits in the failed-request queue. */
   | { kind: "failed_requests"; controllerId: string; hours: number; first: string; last: string }
-  /** Hours of the month the utility holds no usage file for (never polled, or lost). */
+  /** Hours of the month, since the controller joined, the utility holds no usage file for. */
   | { kind: "missing_hours"; controllerId: string; hours: number; first: string; last: string }
   /** P2P fills or scheduled deliveries of the month's meters not settled on chain yet. */
   | { kind: "unsettled_p2p"; deliveries: number; firstInterval: string; lastInterval: string };
@@ -33,13 +33,16 @@ export async function findMissingBillingData(
      GROUP BY controller_id ORDER BY controller_id`,
     [period.start, period.end],
   );
-  // Hours are named by their start in UTC; a zone offset by half an hour overlaps one more.
+  // Hours are named by their start in UTC; a zone offset by half an hour overlaps one more. A
+  // controller owes no hour before it joined the fleet (catch-up asks for none either).
   const missing = await q.query<{ controller_id: string; hours: number; first: Date; last: Date }>(
     `SELECT c.controller_id, count(*)::integer AS hours, min(h) AS first, max(h) AS last
-     FROM (SELECT DISTINCT controller_id FROM customer_accounts) c
-     CROSS JOIN generate_series(date_trunc('hour', $1::timestamptz, 'UTC'), $2::timestamptz - interval '1 microsecond',
-                                interval '1 hour') h
-     WHERE NOT EXISTS (SELECT 1 FROM usage_hours u WHERE u.controller_id = c.controller_id AND u.hour = h)
+     FROM microgrid_controllers c
+     CROSS JOIN LATERAL generate_series(GREATEST(date_trunc('hour', $1::timestamptz, 'UTC'),
+                                                 date_trunc('hour', c.created_at, 'UTC')),
+                                        $2::timestamptz - interval '1 microsecond', interval '1 hour') h
+     WHERE c.controller_id IN (SELECT controller_id FROM customer_accounts)
+       AND NOT EXISTS (SELECT 1 FROM usage_hours u WHERE u.controller_id = c.controller_id AND u.hour = h)
      GROUP BY c.controller_id ORDER BY c.controller_id`,
     [period.start, period.end],
   );

@@ -47,10 +47,12 @@ export class BillingFixture {
     return new BillingFixture(db, full);
   }
 
-  async controller(id: string): Promise<void> {
+  /** A controller that joined the fleet at `joinedIso` (before every month the suites bill). */
+  async controller(id: string, joinedIso = "2026-01-01T00:00:00Z"): Promise<void> {
     await this.db.query(
-      "INSERT INTO microgrid_controllers (controller_id, location, url) VALUES ($1, 'residential', 'http://127.0.0.1:1')",
-      [id],
+      `INSERT INTO microgrid_controllers (controller_id, location, url, created_at)
+       VALUES ($1, 'residential', 'http://127.0.0.1:1', $2)`,
+      [id, joinedIso],
     );
   }
 

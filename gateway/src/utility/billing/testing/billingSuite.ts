@@ -367,6 +367,40 @@ export function defineBillingSuite(engine: BillingSuiteEngine): void {
       assert.deepEqual([a.forced, a.billedImportWh, a.totalDue], [true, "1000", "1100000"]);
     });
 
+    void it("owes no hours from before a controller joined: a fleet that joins mid-month bills that month unforced", async () => {
+      await open();
+      // mg-2 joined at 14:20 on the 30th; its hours from 14:00 on are all there.
+      await fx.controller("mg-2", "2026-03-30T14:20:00Z");
+      await fx.hoursReceived("mg-2", "2026-03-30T14:00:00Z", MARCH.end);
+      await fx.account("A", "mg-1", 1_000_000n, [1]);
+      await fx.account("B", "mg-2", 1_000_000n, [2]);
+      await fx.record(2, "2026-03-30T15:00:00Z", 1000);
+      const run = created(await bill("2026-03"));
+      assert.equal(run.run.forced, false);
+      assert.equal((await billOf("2026-03", "B")).billedImportWh, "1000");
+    });
+
+    void it("still counts a joined controller's lost hours, from the hour it joined", async () => {
+      await open();
+      await fx.controller("mg-2", "2026-03-30T14:20:00Z");
+      await fx.hoursReceived("mg-2", "2026-03-30T16:00:00Z", MARCH.end);
+      await fx.account("B", "mg-2", 1_000_000n, [2]);
+      const refused = await bill("2026-03");
+      assert.deepEqual(refused, {
+        status: "incomplete",
+        month: "2026-03",
+        missing: [
+          {
+            kind: "missing_hours",
+            controllerId: "mg-2",
+            hours: 2,
+            first: "2026-03-30T14:00:00.000Z",
+            last: "2026-03-30T15:00:00.000Z",
+          },
+        ],
+      });
+    });
+
     void it("is idempotent: billing a billed month again changes nothing, and bills and their rates stay as made", async () => {
       await open();
       await fx.account("A", "mg-1", 1_000_000n, [1], 2_000_000n);
