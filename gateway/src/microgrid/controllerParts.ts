@@ -134,7 +134,7 @@ export async function openControllerParts(
     usage,
     command: (command) => hooks.command(command),
     status: () => hooks.status(),
-    onAuthenticated: () => hooks.utilityContact(),
+    onUtilityContact: () => hooks.utilityContact(),
     logger,
   });
   const watch = new UtilityWatch({

@@ -71,7 +71,7 @@ void describe("ControllerServer", () => {
         return { controllerId: "mg-1", command: command.command, forwardedTo: 3 };
       },
       status: () => ({ controllerId: "mg-1", atMs: nowMs }) as ControllerStatus,
-      onAuthenticated: () => contacts++,
+      onUtilityContact: () => contacts++,
       logger: pino({ level: "silent" }),
     });
     url = await server.listen();
@@ -222,6 +222,13 @@ void describe("ControllerServer", () => {
     assert.equal(b.status, 404);
     assert.equal(b.body.error?.name, "HourCollected");
     assert.equal((await post(CONTROLLER_API.ackHour(empty), {})).status, 404);
+  });
+
+  it("counts usage and command requests as the utility's contact, and not a status read", async () => {
+    assert.equal((await call(CONTROLLER_API.status)).status, 200);
+    assert.equal(contacts, 0, "an operator reading the status is no proof the utility is up");
+    assert.equal((await call(`${CONTROLLER_API.usageHours}?from=${H10}&to=${H13}`)).status, 200);
+    assert.equal(contacts, 1);
   });
 
   it("answers 404 for an unknown route and 405 for a wrong method", async () => {

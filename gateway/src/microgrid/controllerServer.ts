@@ -37,8 +37,11 @@ export interface ControllerServerOptions {
   /** Process_utility_commands: store and forward; called only with a valid command. */
   command: (command: ControllerCommand) => ControllerCommandResponse;
   status: () => ControllerStatus;
-  /** Every authenticated request proves the utility is up. */
-  onAuthenticated: () => void;
+  /**
+   * An authenticated usage or command request proves the utility is up. A status read does not:
+   * operators and monitors read it with the same token while the utility may well be down.
+   */
+  onUtilityContact: () => void;
   logger: Logger;
   /** 64 KiB by default; the largest command is a few hundred bytes. */
   maxBodyBytes?: number;
@@ -100,7 +103,7 @@ export class ControllerServer {
     const context = { method: req.method, path: url.pathname };
     try {
       this.#authenticate(req);
-      this.#o.onAuthenticated();
+      if (url.pathname !== CONTROLLER_API.status) this.#o.onUtilityContact();
       const { status, body } = await this.#route(req, url);
       sendJson(res, status, body);
     } catch (error) {
