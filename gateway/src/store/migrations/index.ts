@@ -6,6 +6,7 @@ import { identityMigration } from "./0004_identity.js";
 import { utilityMigration } from "./0005_utility.js";
 import { billingMigration } from "./0006_billing.js";
 import { supplyMigration } from "./0007_supply.js";
+import { utcHoursMigration } from "./0008_utc_hours.js";
 
 /** Every migration, oldest first. Append only: an applied migration is never edited. */
 export const migrations: readonly Migration[] = [
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   utilityMigration,
   billingMigration,
   supplyMigration,
+  utcHoursMigration,
 ];

@@ -329,6 +329,31 @@ export function defineStoreSuite(engine: StoreSuiteEngine): void {
         );
       });
 
+      void it("takes hours as whole UTC hours whatever the session's time zone", async () => {
+        // Half an hour off UTC: truncating in the session's zone would refuse every whole UTC hour.
+        const inKolkata = (sql: string, params: unknown[]) =>
+          db.transaction(async (tx) => {
+            await tx.query("SET LOCAL TIME ZONE 'Asia/Kolkata'");
+            return tx.query(sql, params);
+          });
+        await db.query(
+          "INSERT INTO microgrid_controllers (controller_id, location, url) VALUES ('mg-1', 'residential', 'http://x')",
+        );
+        const statements = {
+          usage_hours: "INSERT INTO usage_hours (controller_id, hour, records) VALUES ('mg-1', $1, 0)",
+          failed_requests: `INSERT INTO failed_requests (controller_id, hour, reason, first_failed_at, last_failed_at)
+                            VALUES ('mg-1', $1, 'timeout', now(), now())`,
+        };
+        for (const [table, sql] of Object.entries(statements)) {
+          await inKolkata(sql, ["2026-03-10T09:00:00Z"]);
+          await assert.rejects(
+            inKolkata(sql, ["2026-03-10T09:30:00Z"]),
+            (error: unknown) => error instanceof StoreError && error.code === "23514",
+            `${table} refuses a half hour`,
+          );
+        }
+      });
+
       void it("accepts only lower-case hex addresses, so one address has one spelling", async () => {
         await assert.rejects(
           db.query("INSERT INTO devices (meter, owner, device_id, status) VALUES ($1, $2, $3, 'enrolled')", [
