@@ -23,6 +23,22 @@ describe("loadUtilityConfig", () => {
     assert.equal(config.recovery.weeks, 10);
     assert.equal(config.retention.months, 6);
     assert.equal(config.clock, undefined);
+    assert.equal(config.minLoopGapMs, 50);
+  });
+
+  it("takes the loops' pace from the environment", () => {
+    const config = loadUtilityConfig({
+      GRIDMESH_UTILITY_FLEET: "fleet.json",
+      GRIDMESH_CHAIN_ID: "31337",
+      GRIDMESH_DELIVERY_LEDGER: LEDGER,
+      GRIDMESH_UTILITY_FAILED_REQUEST_PERIOD_MS: "250",
+      GRIDMESH_UTILITY_COMMAND_PERIOD_MS: "2000",
+      GRIDMESH_UTILITY_MIN_LOOP_GAP_MS: "0",
+    })!;
+    assert.deepEqual(
+      [config.failedRequests.periodMs, config.commands.periodMs, config.minLoopGapMs],
+      [250, 2000, 0],
+    );
   });
 
   it("names every bad variable at once", () => {

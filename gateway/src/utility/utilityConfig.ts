@@ -62,6 +62,11 @@ export const utilityConfigSchema = z.object({
       backoffMaxMs: ms(86_400_000).default(300_000),
     })
     .prefault({}),
+  /**
+   * Wall-clock ms any loop waits at least between two runs: on a fast simulated clock the
+   * every-second loops would otherwise busy the store. Never binds at real speed.
+   */
+  minLoopGapMs: z.coerce.number().int().min(0).max(60_000).default(50),
   /** Daily tasks run at this minute of the UTC day: after the midnight hour has been collected. */
   statisticsAtMinute: minuteOfDay.default(60),
   retention: z
@@ -115,6 +120,9 @@ const envNames = {
   "readings.intervalSeconds": "GRIDMESH_READING_INTERVAL_SECONDS",
   "polling.concurrency": "GRIDMESH_UTILITY_CONCURRENCY",
   "polling.requestTimeoutMs": "GRIDMESH_UTILITY_REQUEST_TIMEOUT_MS",
+  "failedRequests.periodMs": "GRIDMESH_UTILITY_FAILED_REQUEST_PERIOD_MS",
+  "commands.periodMs": "GRIDMESH_UTILITY_COMMAND_PERIOD_MS",
+  minLoopGapMs: "GRIDMESH_UTILITY_MIN_LOOP_GAP_MS",
   "recovery.concurrency": "GRIDMESH_UTILITY_RECOVERY_CONCURRENCY",
   "retention.months": "GRIDMESH_UTILITY_RETENTION_MONTHS",
   signatureWorkers: "GRIDMESH_UTILITY_SIGNATURE_WORKERS",
@@ -142,6 +150,9 @@ export function loadUtilityConfig(env: Record<string, string | undefined>): Util
       concurrency: get(envNames["polling.concurrency"]),
       requestTimeoutMs: get(envNames["polling.requestTimeoutMs"]),
     },
+    failedRequests: { periodMs: get(envNames["failedRequests.periodMs"]) },
+    commands: { periodMs: get(envNames["commands.periodMs"]) },
+    minLoopGapMs: get(envNames.minLoopGapMs),
     recovery: { concurrency: get(envNames["recovery.concurrency"]) },
     retention: { months: get(envNames["retention.months"]) },
     signatureWorkers: get(envNames.signatureWorkers),

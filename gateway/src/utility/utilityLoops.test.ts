@@ -55,6 +55,30 @@ describe("ClockLoops", () => {
   });
 });
 
+describe("ClockLoops on a fast clock", () => {
+  it("runs a loop at most once per minimum wall-clock gap, however many clock periods pass", async () => {
+    // A simulated second every wall millisecond: unbounded, the loop would run ~300 times.
+    const clock = new TestClock(Date.parse("2026-03-10T09:00:00Z"), 1000);
+    const loops = new ClockLoops(clock, logger, { minWallGapMs: 50 });
+    const runs: number[] = [];
+    loops.add({
+      name: "second",
+      nextAt: every(1000),
+      run: () => {
+        runs.push(performance.now());
+        return Promise.resolve();
+      },
+    });
+    loops.start();
+    await new Promise((r) => setTimeout(r, 300));
+    await loops.stop();
+    assert.ok(runs.length >= 2 && runs.length <= 7, `${runs.length} runs in 300 ms`);
+    for (let i = 1; i < runs.length; i++) {
+      assert.ok(runs[i]! - runs[i - 1]! >= 49, `runs ${i - 1} and ${i} ${runs[i]! - runs[i - 1]!} ms apart`);
+    }
+  });
+});
+
 describe("UtilityService loops", () => {
   let db: Database;
   let fx: UtilityFixture;

@@ -100,7 +100,9 @@ export class UtilityService {
       concurrency: config.polling.concurrency,
       backoffMaxMs: config.commands.backoffMaxMs,
     });
-    this.#loops = new ClockLoops(clock, logger.child({ part: "utility" }));
+    this.#loops = new ClockLoops(clock, logger.child({ part: "utility" }), {
+      minWallGapMs: config.minLoopGapMs,
+    });
     this.#defineLoops();
   }
 

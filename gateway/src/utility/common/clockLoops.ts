@@ -32,9 +32,17 @@ export class ClockLoops {
   #running: Promise<void>[] = [];
   #stopped = false;
 
-  constructor(clock: Clock, logger: Logger) {
+  readonly #minWallGapMs: number;
+
+  /**
+   * `minWallGapMs` bounds how often any loop runs in wall-clock time: on a fast simulated clock a
+   * loop due every simulated second would otherwise query the store hundreds of times a second.
+   * At real speed it never binds.
+   */
+  constructor(clock: Clock, logger: Logger, options: { minWallGapMs?: number } = {}) {
     this.#clock = clock;
     this.#logger = logger;
+    this.#minWallGapMs = options.minWallGapMs ?? 0;
   }
 
   add(spec: ClockLoopSpec): void {
@@ -76,27 +84,36 @@ export class ClockLoops {
       const delay = this.#clock.delayUntil(atMs);
       // A timer may fire a fraction of a millisecond early, which a fast clock turns into seconds.
       if (delay <= 0 && this.#clock.now() >= atMs) return true;
-      await new Promise<void>((resolve) => {
-        const sleeper = {
-          timer: setTimeout(
-            () => {
-              this.#sleepers.delete(sleeper);
-              resolve();
-            },
-            Math.min(Math.max(delay, 1), MAX_TIMEOUT_MS),
-          ),
-          wake: resolve,
-        };
-        this.#sleepers.add(sleeper);
-      });
+      await this.#sleepWall(delay);
     }
     return false;
   }
 
+  /** Sleeps `ms` of wall-clock time (at least 1), or until stop. */
+  #sleepWall(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const sleeper = {
+        timer: setTimeout(
+          () => {
+            this.#sleepers.delete(sleeper);
+            resolve();
+          },
+          Math.min(Math.max(ms, 1), MAX_TIMEOUT_MS),
+        ),
+        wake: resolve,
+      };
+      this.#sleepers.add(sleeper);
+    });
+  }
+
   async #loop(entry: { spec: ClockLoopSpec; status: ClockLoopStatus }): Promise<void> {
+    let startedWall = performance.now();
     if (entry.spec.runAtStart === true && !this.#stopped) await this.#runOnce(entry);
     while (!this.#stopped) {
+      const gap = startedWall + this.#minWallGapMs - performance.now();
+      if (gap > 0) await this.#sleepWall(gap);
       if (!(await this.sleepUntil(entry.spec.nextAt(this.#clock.now())))) return;
+      startedWall = performance.now();
       await this.#runOnce(entry);
     }
   }
