@@ -46,7 +46,7 @@ export class NetworkLink {
     const server = this.#server;
     if (server === undefined) return;
     this.#server = undefined;
-    for (const socket of this.#sockets) socket.resetAndDestroy();
+    for (const socket of this.#sockets) cutSocket(socket);
     this.#sockets.clear();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -67,4 +67,14 @@ export class NetworkLink {
     client.pipe(upstream);
     upstream.pipe(client);
   }
+}
+
+/**
+ * Resets a socket as a failed link would. Node cannot reset one whose shutdown is under way (the
+ * reset fails with EINVAL and its handle is never closed, so the process spins at exit instead of
+ * ending): a socket already ended is destroyed instead.
+ */
+export function cutSocket(socket: Socket): void {
+  if (socket.writableEnded) socket.destroy();
+  else socket.resetAndDestroy();
 }
