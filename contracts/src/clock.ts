@@ -28,3 +28,27 @@ export function scaledClock(originMs: number, speed: number): Clock {
 export function configuredClock(simulated: { originMs: number; speed: number } | undefined): Clock {
   return simulated === undefined ? realClock : scaledClock(simulated.originMs, simulated.speed);
 }
+
+// setTimeout holds at most a signed 32-bit number of milliseconds.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Calls `callback` once `clock` reads `atMs` or later; returns a function that cancels it. A timer
+ * may fire a fraction of a millisecond early by the clock (timers and Date.now() are different
+ * clocks), which a scaled clock multiplies into seconds: an early timer is re-armed rather than
+ * trusted, so the callback never sees a time before `atMs`.
+ */
+export function atClockTime(clock: Clock, atMs: number, callback: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    timer = setTimeout(
+      () => {
+        if (clock.now() < atMs) arm();
+        else callback();
+      },
+      Math.min(Math.max(1, Math.ceil(clock.delayUntil(atMs))), MAX_TIMEOUT_MS),
+    );
+  };
+  arm();
+  return () => clearTimeout(timer);
+}

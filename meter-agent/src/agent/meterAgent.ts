@@ -17,7 +17,7 @@ import { ChainUplink } from "../forward/chainUplink.js";
 import { Forwarder } from "../forward/forwarder.js";
 import { HttpUplink } from "../forward/httpUplink.js";
 import type { Uplink } from "../forward/uplink.js";
-import { type AgentClock, configuredClock, realClock } from "../readings/clock.js";
+import { type AgentClock, atClockTime, configuredClock, realClock } from "../readings/clock.js";
 import { ReadingRecorder } from "../readings/readingRecorder.js";
 import { profileRegisterSource, type RegisterSource, sdmRegisterSource } from "../readings/registerSource.js";
 import { homeProfile } from "../serial/homeProfile.js";
@@ -64,7 +64,7 @@ export function storePath(config: AgentConfig): string {
 export class MeterAgent {
   readonly #log: Logger;
   readonly #parts: AgentParts;
-  #timer: NodeJS.Timeout | undefined;
+  #cancelTimer: (() => void) | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
   #sampling: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -125,7 +125,7 @@ export class MeterAgent {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#cancelTimer?.();
     clearInterval(this.#gcTimer);
     await this.#sampling;
     await this.#parts.commands?.close();
@@ -140,10 +140,11 @@ export class MeterAgent {
   #schedule(): void {
     if (this.#stopped) return;
     const { clock, recorder } = this.#parts;
-    const wait = clock.delayUntil(recorder.nextBoundaryMs(clock.now()));
-    this.#timer = setTimeout(() => {
+    // Not a plain setTimeout: one firing a moment early would sample before the boundary, and that
+    // sample belongs to the interval before, a whole interval late.
+    this.#cancelTimer = atClockTime(clock, recorder.nextBoundaryMs(clock.now()), () => {
       this.#sampling = this.#sample().finally(() => this.#schedule());
-    }, Math.ceil(wait));
+    });
   }
 
   async #sample(): Promise<void> {
