@@ -8,7 +8,7 @@ describe("atClockTime", () => {
     // A clock whose timers come back at half the wait it asked for, as an early timer does on a
     // fast clock: the callback must still see the target time.
     const real = scaledClock(Date.now(), 1000);
-    const early: Clock = { now: real.now, delayUntil: (at) => real.delayUntil(at) / 2 };
+    const early: Clock = { now: () => real.now(), delayUntil: (at) => real.delayUntil(at) / 2 };
     const target = early.now() + 60_000;
     const seen = await new Promise<number>((resolve) =>
       atClockTime(early, target, () => resolve(early.now())),

@@ -1,4 +1,4 @@
-import type { Clock } from "@gridmesh/contracts";
+import { atClockTime, type Clock } from "@gridmesh/contracts";
 import type { Logger } from "pino";
 
 /**
@@ -13,7 +13,7 @@ export class PeriodicTask {
   readonly #periodMs: () => number;
   readonly #run: () => Promise<unknown>;
   readonly #logger: Logger;
-  #timer: NodeJS.Timeout | undefined;
+  #cancelTimer: (() => void) | undefined;
   #running: Promise<void> | undefined;
   #nextAtMs = 0;
   #stopped = true;
@@ -47,22 +47,19 @@ export class PeriodicTask {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#cancelTimer?.();
     await this.#running;
   }
 
   #arm(): void {
-    clearTimeout(this.#timer);
+    this.#cancelTimer?.();
     if (this.#stopped) return;
-    // Timers cannot wait longer than 2^31-1 ms; a longer wait is taken in steps.
-    const wait = Math.min(2_147_483_647, Math.ceil(this.#clock.delayUntil(this.#nextAtMs)));
-    this.#timer = setTimeout(() => this.#fire(), wait);
+    this.#cancelTimer = atClockTime(this.#clock, this.#nextAtMs, () => this.#fire());
   }
 
   #fire(): void {
     if (this.#stopped) return;
     const now = this.#clock.now();
-    if (now < this.#nextAtMs) return this.#arm();
     // Late runs are not made up: after a stall the next run is a whole period away.
     const next = this.#nextAtMs + this.#periodMs();
     this.#nextAtMs = next > now ? next : now + this.#periodMs();

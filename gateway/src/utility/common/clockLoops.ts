@@ -1,4 +1,4 @@
-import type { Clock } from "@gridmesh/contracts";
+import { atClockTime, type Clock } from "@gridmesh/contracts";
 
 import type { Logger } from "../../common/logger.js";
 import type { TaskStatus } from "../../service/loops.js";
@@ -15,9 +15,6 @@ export interface ClockLoopSpec {
   runAtStart?: boolean;
 }
 
-// setTimeout holds at most a signed 32-bit number of milliseconds.
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
 /**
  * Loops that run on the utility's Clock, each on its own schedule (every second, every hour, at a
  * time of day): a simulated clock speeds every schedule up alike. A run's failure is logged and
@@ -28,7 +25,7 @@ export class ClockLoops {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #specs: { spec: ClockLoopSpec; status: ClockLoopStatus }[] = [];
-  readonly #sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  readonly #sleepers = new Set<{ cancel: () => void; wake: () => void }>();
   #running: Promise<void>[] = [];
   #stopped = false;
 
@@ -67,7 +64,7 @@ export class ClockLoops {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const sleeper of this.#sleepers) {
-      clearTimeout(sleeper.timer);
+      sleeper.cancel();
       sleeper.wake();
     }
     this.#sleepers.clear();
@@ -80,26 +77,28 @@ export class ClockLoops {
 
   /** Resolves once the Clock reaches `atMs`, or at stop. Returns whether the loops still run. */
   async sleepUntil(atMs: number): Promise<boolean> {
-    while (!this.#stopped) {
-      const delay = this.#clock.delayUntil(atMs);
-      // A timer may fire a fraction of a millisecond early, which a fast clock turns into seconds.
-      if (delay <= 0 && this.#clock.now() >= atMs) return true;
-      await this.#sleepWall(delay);
-    }
-    return false;
+    if (this.#stopped) return false;
+    if (this.#clock.now() >= atMs) return true;
+    await this.#sleep((done) => atClockTime(this.#clock, atMs, done));
+    return !this.#stopped;
   }
 
-  /** Sleeps `ms` of wall-clock time (at least 1), or until stop. */
+  /** Sleeps `ms` of wall-clock time, or until stop. */
   #sleepWall(ms: number): Promise<void> {
+    return this.#sleep((done) => {
+      const timer = setTimeout(done, ms);
+      return () => clearTimeout(timer);
+    });
+  }
+
+  /** Waits for the timer `arm` sets (it returns its cancel), or for stop, whichever is first. */
+  #sleep(arm: (done: () => void) => () => void): Promise<void> {
     return new Promise<void>((resolve) => {
       const sleeper = {
-        timer: setTimeout(
-          () => {
-            this.#sleepers.delete(sleeper);
-            resolve();
-          },
-          Math.min(Math.max(ms, 1), MAX_TIMEOUT_MS),
-        ),
+        cancel: arm(() => {
+          this.#sleepers.delete(sleeper);
+          resolve();
+        }),
         wake: resolve,
       };
       this.#sleepers.add(sleeper);
