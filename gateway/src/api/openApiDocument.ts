@@ -43,7 +43,10 @@ export function openApiDocument(routes: readonly Route[]): JsonSchema {
   for (const route of routes) {
     const errors = [400, ...(route.operator ? [401] : []), ...(route.errors ?? []), 500];
     const responses: Record<string, unknown> = {
-      200: { description: "OK", content: { "application/json": { schema: ref(route.response) } } },
+      200: {
+        description: "OK",
+        content: { [route.responseType ?? "application/json"]: { schema: ref(route.response) } },
+      },
     };
     for (const status of [...new Set(errors)].sort((a, b) => a - b)) {
       responses[status] = {

@@ -56,6 +56,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   maxBodyBytes?: number;
   /** Name of the success body's schema in `componentSchemas`. */
   response: keyof typeof componentSchemas;
+  /** The success body's media type, for the document; `application/json` unless a route streams another. */
+  responseType?: string;
   /** Error statuses this route may answer besides 400 and 500, for the document. */
   errors?: readonly number[];
   /** Returns the 200 body. Throw an ApiError to refuse. */

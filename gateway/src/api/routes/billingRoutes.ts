@@ -136,6 +136,7 @@ const billsCsvRoute = defineRoute({
   params: monthPath,
   query: accountFilter,
   response: "BillsCsv",
+  responseType: "text/csv",
   errors: [404],
   // The router has checked the path and query already; `respond` gets the raw request, so they
   // are parsed again here, which cannot fail.

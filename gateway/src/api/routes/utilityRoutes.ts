@@ -263,6 +263,7 @@ export const exportAllDataRoute = defineRoute({
     "and a final `end` line with the row counts (missing if the stream was cut). BIGINT and NUMERIC values are " +
     "decimal strings, signatures 0x hex, times UTC ISO 8601.",
   response: "CidbExportLine",
+  responseType: "application/x-ndjson",
   async respond(_req, res, deps) {
     res.writeHead(200, {
       "content-type": "application/x-ndjson; charset=utf-8",

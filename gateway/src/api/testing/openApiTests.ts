@@ -118,10 +118,15 @@ export function describeOpenApi(ctx: () => SuiteContext): void {
           `${method} ${path}`,
         );
         for (const p of operation.parameters) assert.equal(p.required, p.in === "path", `${path} ${p.name}`);
-        assert.match(
-          operation.responses["200"]!.content["application/json"]!.schema.$ref,
-          /^#\/components\/schemas\//,
-        );
+        // Downloads are described as what they are, not as JSON.
+        const type = path.endsWith("bills.csv")
+          ? "text/csv"
+          : path === "/v1/operator/utility/export"
+            ? "application/x-ndjson"
+            : "application/json";
+        const content = operation.responses["200"]!.content;
+        assert.deepEqual(Object.keys(content), [type], `${method} ${path}`);
+        assert.match(content[type]!.schema.$ref, /^#\/components\/schemas\//);
         assert.ok(
           operation.responses["400"] && operation.responses["500"],
           `${method} ${path} documents 400 and 500`,
