@@ -188,13 +188,11 @@ interface Bill {
 
 describe("seed 000 use cases: a town of real processes on one simulated clock", function () {
   this.timeout(300_000);
-  const clock: SimClock = simClockStartingAt(LAUNCH, SPEED);
-  const town = new MicrogridTown(TOWN, {
-    clock,
-    // Never full and never critically low in the scenario: every off-peak round buys, no peak round does.
-    supply: { capacityWh: 1_000_000n, initialChargeWh: 500_000n, maxPurchaseWh: 1_000n },
-  });
-  const wallStart = Date.now();
+  // Made when the cases start, not when mocha loads the file: in the full suite other files run in
+  // between, and a clock started then would be days ahead of the scenario.
+  let clock!: SimClock;
+  let town!: MicrogridTown;
+  let wallStart = 0;
   /** The agents are stopped (or being stopped): their stores can be read. */
   let agentsStopped = false;
   /** Prints the scenario's timeline: simulated time and wall-clock seconds since the start. */
@@ -270,6 +268,13 @@ describe("seed 000 use cases: a town of real processes on one simulated clock", 
 
   before(async function () {
     this.timeout(180_000);
+    clock = simClockStartingAt(LAUNCH, SPEED);
+    wallStart = Date.now();
+    town = new MicrogridTown(TOWN, {
+      clock,
+      // Never full and never critically low in the scenario: every off-peak round buys, no peak round does.
+      supply: { capacityWh: 1_000_000n, initialChargeWh: 500_000n, maxPurchaseWh: 1_000n },
+    });
     await town.start();
     // The operator sets the coming months' rates ahead: December's peak hours differ from November's.
     await utility().post("/v1/operator/billing/rates", ratesBody(NOVEMBER));
@@ -278,14 +283,14 @@ describe("seed 000 use cases: a town of real processes on one simulated clock", 
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed") {
+    if (this.currentTest?.state === "failed" && town !== undefined) {
       console.log(`\n=== at simulated ${clock.iso()}, the town's processes said:\n${town.report()}`);
     }
   });
 
   after(async function () {
     this.timeout(60_000);
-    await town.close();
+    await town?.close();
   });
 
   it("normal operation: a battery above its threshold shares while a neighbour's is below, and every hour reaches the utility", async () => {
