@@ -259,6 +259,40 @@ describe("Secure ID on a real Fabric network (utility + 3 verifier organisations
     assert.equal((await utility.recordVerdict(request.requestId, success([0, 2]), response)).value.ok, true);
   });
 
+  it("reaches a restarted peer at once: a call finding the connection still down waits for it instead of failing", async () => {
+    const viaV3 = () => utility.getVerifierOrgs(V3);
+    await network!.stopPeer(V3);
+    // Calls keep coming while the peer is down: each is refused, and the client's reconnection
+    // attempts back off longer after each failure (gRPC's backoff), so that by the restart its next
+    // attempt may be seconds away.
+    let down = true;
+    const refused: unknown[] = [];
+    const calls: Promise<unknown>[] = [];
+    const calling = (async () => {
+      while (down) {
+        calls.push(
+          viaV3().then(
+            () => refused.push("answered while the peer was down"),
+            (error: unknown) => refused.push(error),
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+    } finally {
+      down = false;
+      await calling;
+      await Promise.all(calls);
+      await network!.startPeer(V3);
+    }
+    assert.ok(refused.length > 0);
+    for (const e of refused)
+      assert.ok(e instanceof SecureIdLedgerError && e.kind === "unavailable", String(e));
+    assert.deepEqual((await viaV3()).map((o) => o.mspId).sort(), [...VERIFIERS].sort());
+  });
+
   it("refuses a wrong or tampered shard at deposit, and names a verifier that releases one", async () => {
     const { device, document } = await provisioned();
     const seal = await sealByHand(utility, device, document, { verifiers: VERIFIERS, k: K, epoch: 1 });

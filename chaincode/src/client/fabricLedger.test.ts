@@ -77,7 +77,11 @@ describe("FabricLedger without a network", () => {
   });
 
   it("reports an unreachable peer as retryable, naming the organisation it went to", async () => {
-    const ledger = await FabricLedger.fromProfile(profilePath, { evaluateMs: 3_000, endorseMs: 3_000 });
+    const ledger = await FabricLedger.fromProfile(profilePath, {
+      evaluateMs: 3_000,
+      endorseMs: 3_000,
+      reconnectMs: 300,
+    });
     await assert.rejects(
       ledger.evaluate("GetVerifierOrgs", [], { asOrg: "UtilityMSP" }),
       (e: SecureIdLedgerError) =>

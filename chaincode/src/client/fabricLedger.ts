@@ -34,6 +34,8 @@ export interface FabricTimeouts {
   submitMs: number;
   commitStatusMs: number;
   catchUpMs: number;
+  /** How long a call that found its peer's connection down waits for it to come back, then is made once more. */
+  reconnectMs: number;
 }
 
 /** Where a submitted transaction spent its time: endorsement, handing it to the orderer, waiting for its commit. */
@@ -56,7 +58,16 @@ const DEFAULT_TIMEOUTS: FabricTimeouts = {
   submitMs: 5_000,
   commitStatusMs: 60_000,
   catchUpMs: 10_000,
+  reconnectMs: 3_000,
 };
+
+/**
+ * A restarted peer is reconnected to within a second rather than after gRPC's default backoff (up to
+ * two minutes): until then every call to it fails at once without being sent.
+ */
+const CHANNEL_OPTIONS = { "grpc.initial_reconnect_backoff_ms": 250, "grpc.max_reconnect_backoff_ms": 1_000 };
+/** gRPC's words for a call that failed before it was sent: the client had no connection to the peer. */
+const NOT_CONNECTED = /No connection established/;
 
 /** How often a lagging peer's height is asked for while waiting for it to catch up. */
 const CATCH_UP_POLL_MS = 15;
@@ -150,9 +161,9 @@ export class FabricLedger implements SecureIdLedger {
     };
     if (only) {
       await this.#upToDate(options.asOrg, [via]);
-      return attempt();
+      return this.#retriedWhenReconnected(via, attempt);
     }
-    return this.#retriedWhenStale(options.asOrg, attempt);
+    return this.#retriedWhenStale(options.asOrg, () => this.#retriedWhenReconnected(via, attempt));
   }
 
   async evaluate(fn: string, args: readonly string[], options: EvaluateOptions): Promise<Uint8Array> {
@@ -160,13 +171,40 @@ export class FabricLedger implements SecureIdLedger {
     const via = target && this.#profile.organizations[target] ? target : options.asOrg;
     const contract = await this.#contract(options.asOrg, via);
     await this.#upToDate(options.asOrg, [via]);
+    return this.#retriedWhenReconnected(via, async () => {
+      try {
+        return await contract.evaluate(fn, {
+          arguments: [...args],
+          ...(target ? { endorsingOrganizations: [target] } : {}),
+        });
+      } catch (error) {
+        throw toLedgerError(error, "evaluate", fn, target ?? via);
+      }
+    });
+  }
+
+  /**
+   * Runs `attempt`; if it failed because this client had no connection to the peer it goes through
+   * (a peer just restarted), nothing was sent: waits up to reconnectMs for the connection and runs
+   * it once more. A peer still down is reported as the first failure said.
+   */
+  async #retriedWhenReconnected<T>(via: string, attempt: () => Promise<T>): Promise<T> {
     try {
-      return await contract.evaluate(fn, {
-        arguments: [...args],
-        ...(target ? { endorsingOrganizations: [target] } : {}),
-      });
+      return await attempt();
     } catch (error) {
-      throw toLedgerError(error, "evaluate", fn, target ?? via);
+      if (!(
+        error instanceof SecureIdLedgerError &&
+        error.kind === "unavailable" &&
+        NOT_CONNECTED.test(error.message)
+      ))
+        throw error;
+      const client = await this.#grpcClient(via);
+      const deadline = Date.now() + this.#timeouts.reconnectMs;
+      const connected = await new Promise<boolean>((resolve) =>
+        client.waitForReady(deadline, (failure) => resolve(failure === undefined)),
+      );
+      if (!connected) throw error;
+      return attempt();
     }
   }
 
@@ -311,11 +349,10 @@ export class FabricLedger implements SecureIdLedger {
     const peer = this.#profile.organizations[org]?.peer;
     if (!peer) throw new Error(`the network profile has no peer for ${org}`);
     const credentials = grpc.credentials.createSsl(await readFile(peer.tlsRootCertPath));
-    const client = new grpc.Client(
-      peer.endpoint,
-      credentials,
-      peer.hostnameOverride ? { "grpc.ssl_target_name_override": peer.hostnameOverride } : {},
-    );
+    const client = new grpc.Client(peer.endpoint, credentials, {
+      ...CHANNEL_OPTIONS,
+      ...(peer.hostnameOverride ? { "grpc.ssl_target_name_override": peer.hostnameOverride } : {}),
+    });
     this.#grpcClients.set(org, client);
     return client;
   }
