@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { gunzipSync } from "node:zlib";
 
-import { scaledClock, signedReadingToJson, type Clock } from "@gridmesh/contracts";
+import { signedReadingToJson, type Clock } from "@gridmesh/contracts";
 import { expect } from "chai";
 import { encryptKeystoreJson, Wallet } from "ethers";
 import { pino } from "pino";
@@ -25,6 +25,7 @@ import {
 import { parseControllerConfig } from "../../gateway/src/microgrid/controllerConfig.js";
 import { MicrogridController } from "../../gateway/src/microgrid/microgridController.js";
 import { MeterAgentHarness } from "./meterAgentHarness.js";
+import { simClockStartingAt } from "./support/simClock.js";
 
 /** Simulated time runs 600 times the wall clock: a 60 s data interval passes in 100 ms. */
 const SPEED = 600;
@@ -32,10 +33,7 @@ const TOKEN = "utility-token-for-the-controller-test";
 const TOKEN_SHA256 = createHash("sha256").update(TOKEN).digest("hex");
 
 /** A scaled clock that reads `simStartMs` now. */
-function clockStartingAt(simStartMs: number): Clock {
-  const wall = Date.now();
-  return scaledClock((wall * SPEED - simStartMs) / (SPEED - 1), SPEED);
-}
+const clockStartingAt = (simStartMs: number): Clock => simClockStartingAt(simStartMs, SPEED);
 
 async function waitFor(
   what: string,
