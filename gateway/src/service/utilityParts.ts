@@ -1,3 +1,6 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+
 import type { Clock } from "@gridmesh/contracts";
 
 import type { Logger } from "../common/logger.js";
@@ -11,6 +14,7 @@ import { loadSupplyConfig } from "../utility/supply/index.js";
 import { loadUtilityConfig, utilityClock, type UtilityConfig } from "../utility/utilityConfig.js";
 import { ConfigError } from "../common/errors.js";
 import { UtilityService, type UtilityStatus } from "../utility/utilityService.js";
+import { UtilityLease, type LeaseState } from "../utility/lease/utilityLease.js";
 import { HOUR_MS } from "../microgrid/controllerApi.js";
 
 export interface UtilityPartsConfig {
@@ -56,6 +60,8 @@ export function loadUtilityPartsSetup(
 }
 
 export interface UtilityPartsStatus {
+  /** Whether this process does the utility's work or stands by for the one that holds the lease. */
+  lease: LeaseState;
   data: UtilityStatus;
   supply: unknown;
   billing: ClockLoopStatus[];
@@ -70,12 +76,19 @@ export interface UtilityPartsStatus {
 export class UtilityParts {
   readonly service: UtilityService;
   readonly supply: SupplyManager | undefined;
+  readonly lease: UtilityLease;
   readonly #billing: ClockLoops;
 
-  private constructor(service: UtilityService, supply: SupplyManager | undefined, billing: ClockLoops) {
+  private constructor(
+    service: UtilityService,
+    supply: SupplyManager | undefined,
+    billing: ClockLoops,
+    lease: (parts: UtilityParts) => UtilityLease,
+  ) {
     this.service = service;
     this.supply = supply;
     this.#billing = billing;
+    this.lease = lease(this);
   }
 
   static async create(p: {
@@ -124,22 +137,48 @@ export class UtilityParts {
       runAtStart: true,
       run: () => sendBillingRates({ db, clock }),
     });
-    return new UtilityParts(service, supply, billing);
+    const holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    return new UtilityParts(
+      service,
+      supply,
+      billing,
+      (parts) =>
+        new UtilityLease({
+          db,
+          holder,
+          ...config.utility.lease,
+          takeOver: db.engine === "pglite",
+          logger: logger.child({ part: "utility-lease" }),
+          onAcquired: () => parts.#work(),
+          onLost: () => parts.#standBy(),
+        }),
+    );
   }
 
+  /** Works once this process holds the utility lease; until then (or after losing it) stands by. */
   start(): void {
+    this.lease.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.lease.stop();
+    await this.service.stop();
+  }
+
+  #work(): void {
     this.service.start();
     this.supply?.start();
     this.#billing.start();
   }
 
-  async stop(): Promise<void> {
+  async #standBy(): Promise<void> {
     await Promise.all([this.#billing.stop(), this.supply?.stop()]);
-    await this.service.stop();
+    await this.service.pause();
   }
 
   async status(): Promise<UtilityPartsStatus> {
     return {
+      lease: this.lease.state,
       data: await this.service.status(),
       supply: this.supply === undefined ? null : this.supply.status(),
       billing: this.#billing.status(),

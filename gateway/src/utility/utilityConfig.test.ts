@@ -24,6 +24,24 @@ describe("loadUtilityConfig", () => {
     assert.equal(config.retention.months, 6);
     assert.equal(config.clock, undefined);
     assert.equal(config.minLoopGapMs, 50);
+    assert.deepEqual(config.lease, { leaseMs: 30_000, renewMs: 10_000 });
+  });
+
+  it("refuses a lease renewed too seldom to be kept", () => {
+    assert.throws(
+      () =>
+        loadUtilityConfig({
+          GRIDMESH_UTILITY_FLEET: "fleet.json",
+          GRIDMESH_CHAIN_ID: "31337",
+          GRIDMESH_DELIVERY_LEDGER: LEDGER,
+          GRIDMESH_UTILITY_LEASE_MS: "10000",
+          GRIDMESH_UTILITY_LEASE_RENEW_MS: "6000",
+        }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.length === 1 &&
+        /^GRIDMESH_UTILITY_LEASE_RENEW_MS: renewMs must be at most half of leaseMs/.test(e.problems[0]!),
+    );
   });
 
   it("takes the loops' pace from the environment", () => {

@@ -67,6 +67,20 @@ export const utilityConfigSchema = z.object({
    * every-second loops would otherwise busy the store. Never binds at real speed.
    */
   minLoopGapMs: z.coerce.number().int().min(0).max(60_000).default(50),
+  /**
+   * Several utility processes may share one database: one holds the lease and works, the others
+   * stand by. Wall-clock ms (leases are judged by the database's clock, not the simulated one).
+   */
+  lease: z
+    .object({
+      leaseMs: z.coerce.number().int().min(2_000).max(3_600_000).default(30_000),
+      renewMs: z.coerce.number().int().min(500).max(1_800_000).default(10_000),
+    })
+    .refine((l) => l.renewMs * 2 <= l.leaseMs, {
+      message: "renewMs must be at most half of leaseMs",
+      path: ["renewMs"],
+    })
+    .prefault({}),
   /** Daily tasks run at this minute of the UTC day: after the midnight hour has been collected. */
   statisticsAtMinute: minuteOfDay.default(60),
   retention: z
@@ -123,6 +137,8 @@ const envNames = {
   "failedRequests.periodMs": "GRIDMESH_UTILITY_FAILED_REQUEST_PERIOD_MS",
   "commands.periodMs": "GRIDMESH_UTILITY_COMMAND_PERIOD_MS",
   minLoopGapMs: "GRIDMESH_UTILITY_MIN_LOOP_GAP_MS",
+  "lease.leaseMs": "GRIDMESH_UTILITY_LEASE_MS",
+  "lease.renewMs": "GRIDMESH_UTILITY_LEASE_RENEW_MS",
   "recovery.concurrency": "GRIDMESH_UTILITY_RECOVERY_CONCURRENCY",
   "retention.months": "GRIDMESH_UTILITY_RETENTION_MONTHS",
   signatureWorkers: "GRIDMESH_UTILITY_SIGNATURE_WORKERS",
@@ -153,6 +169,7 @@ export function loadUtilityConfig(env: Record<string, string | undefined>): Util
     failedRequests: { periodMs: get(envNames["failedRequests.periodMs"]) },
     commands: { periodMs: get(envNames["commands.periodMs"]) },
     minLoopGapMs: get(envNames.minLoopGapMs),
+    lease: { leaseMs: get(envNames["lease.leaseMs"]), renewMs: get(envNames["lease.renewMs"]) },
     recovery: { concurrency: get(envNames["recovery.concurrency"]) },
     retention: { months: get(envNames["retention.months"]) },
     signatureWorkers: get(envNames.signatureWorkers),

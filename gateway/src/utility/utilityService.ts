@@ -125,9 +125,14 @@ export class UtilityService {
     );
   }
 
-  async stop(): Promise<void> {
+  /** Stops the loops and waits for the work in flight; start() runs them again. */
+  async pause(): Promise<void> {
     await this.#loops.stop();
     await Promise.allSettled([...this.#remakes, this.#draining]);
+  }
+
+  async stop(): Promise<void> {
+    await this.pause();
     if (this.#ownsRecovery) await this.#recovery.close();
     this.#p.logger.info("utility stopped");
   }

@@ -7,6 +7,7 @@ import { utilityMigration } from "./0005_utility.js";
 import { billingMigration } from "./0006_billing.js";
 import { supplyMigration } from "./0007_supply.js";
 import { utcHoursMigration } from "./0008_utc_hours.js";
+import { utilityLeaseMigration } from "./0009_utility_lease.js";
 
 /** Every migration, oldest first. Append only: an applied migration is never edited. */
 export const migrations: readonly Migration[] = [
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   billingMigration,
   supplyMigration,
   utcHoursMigration,
+  utilityLeaseMigration,
 ];

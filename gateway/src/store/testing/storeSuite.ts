@@ -106,6 +106,7 @@ export function defineStoreSuite(engine: StoreSuiteEngine): void {
             "supply_status_history",
             "usage_hours",
             "usage_statistics",
+            "utility_lease",
           ],
         );
         const recorded = await second.query("SELECT version, name FROM schema_migrations ORDER BY version");

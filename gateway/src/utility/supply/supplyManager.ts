@@ -81,6 +81,7 @@ export class SupplyManager {
 
   /** Runs a round now and then every `purchase.everySeconds` of the Clock's time until `stop`. */
   start(): void {
+    this.#stopped = false;
     const periodMs = this.#config.purchase.everySeconds * 1000;
     const tick = (atMs: number) => {
       if (this.#stopped) return;
