@@ -22,6 +22,7 @@ import {
   type UsageHourResponse,
   type UsageHoursResponse,
 } from "../../gateway/src/microgrid/controllerApi.js";
+import { eventually } from "../../gateway/src/common/testing/eventually.js";
 import { parseControllerConfig } from "../../gateway/src/microgrid/controllerConfig.js";
 import { MicrogridController } from "../../gateway/src/microgrid/microgridController.js";
 import { MeterAgentHarness } from "./meterAgentHarness.js";
@@ -34,18 +35,6 @@ const TOKEN_SHA256 = createHash("sha256").update(TOKEN).digest("hex");
 
 /** A scaled clock that reads `simStartMs` now. */
 const clockStartingAt = (simStartMs: number): Clock => simClockStartingAt(simStartMs, SPEED);
-
-async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Every reading in the controller's usage files, live and backup, as stored. */
 async function usageFileReadings(dataDir: string): Promise<{ file: string; readings: unknown[] }[]> {
@@ -178,7 +167,7 @@ describe("microgrid controller with real meter agents", function () {
   });
 
   it("initialises every meter and polls its readings into usage files, acknowledged on the agent", async () => {
-    await waitFor("every reading is stored and acknowledged, and the data interval set", () =>
+    await eventually("every reading is stored and acknowledged, and the data interval set", () =>
       agents.every(
         (a) =>
           a.store.counts().pending === 0 &&
@@ -214,37 +203,40 @@ describe("microgrid controller with real meter agents", function () {
   });
 
   it("shares power while a battery is below its threshold, and stops once none is", async () => {
-    await waitFor("the charged battery shares", () => high.state().sharingPower);
+    await eventually("the charged battery shares", () => high.state().sharingPower);
     expect(high.state().batteryThreshold).to.equal(0.3);
     expect(low.state().sharingPower, "the battery below its threshold does not share").to.equal(false);
     expect(plain.state().sharingPower).to.equal(false);
-    await waitFor("the controller's Meter_States shows it", () => meterView(high).sharingPower);
+    await eventually("the controller's Meter_States shows it", () => meterView(high).sharingPower);
 
     low.setCharge(0.6);
-    await waitFor("sharing stops", () => !high.state().sharingPower && !meterView(high).sharingPower);
+    await eventually("sharing stops", () => !high.state().sharingPower && !meterView(high).sharingPower);
     expect(low.state().sharingPower).to.equal(false);
   });
 
   it("reduces demand while the utility is unreachable and lifts it when the utility is back", async () => {
     health.status = 503;
-    await waitFor("every meter reduces demand", () => agents.every((a) => a.state().reducingPowerDemand));
+    await eventually("every meter reduces demand", () => agents.every((a) => a.state().reducingPowerDemand));
     expect(controller.status()).to.include({ utilityReachable: false, offlineDemandReduction: true });
     health.status = 200;
-    await waitFor("every meter stops reducing", () => agents.every((a) => !a.state().reducingPowerDemand));
+    await eventually("every meter stops reducing", () => agents.every((a) => !a.state().reducingPowerDemand));
     expect(controller.status()).to.include({ utilityReachable: true, offlineDemandReduction: false });
   });
 
   it("keeps a reduction the utility asked for when the utility goes away and comes back", async () => {
     expect((await command({ command: "reduce_power_demand_on" })).body.forwardedTo).to.equal(3);
-    await waitFor("every meter reduces demand", () => agents.every((a) => a.state().reducingPowerDemand));
+    await eventually("every meter reduces demand", () => agents.every((a) => a.state().reducingPowerDemand));
     health.status = 503;
-    await waitFor("the controller sees the outage", () => controller.status().offlineDemandReduction);
+    await eventually("the controller sees the outage", () => controller.status().offlineDemandReduction);
     health.status = 200;
-    await waitFor("the controller sees the utility back", () => !controller.status().offlineDemandReduction);
+    await eventually(
+      "the controller sees the utility back",
+      () => !controller.status().offlineDemandReduction,
+    );
     await new Promise((r) => setTimeout(r, 300)); // three data intervals for any wrong command to arrive
     expect(agents.map((a) => a.state().reducingPowerDemand)).to.deep.equal([true, true, true]);
     await command({ command: "reduce_power_demand_off" });
-    await waitFor("every meter stops reducing", () => agents.every((a) => !a.state().reducingPowerDemand));
+    await eventually("every meter stops reducing", () => agents.every((a) => !a.state().reducingPowerDemand));
   });
 
   it("forwards the utility's commands to every agent", async () => {
@@ -256,13 +248,13 @@ describe("microgrid controller with real meter agents", function () {
       peakEndHour: 21,
     };
     expect((await command({ command: "put_billing_rates", params: rates })).body.forwardedTo).to.equal(3);
-    await waitFor("every agent has the rates", () =>
+    await eventually("every agent has the rates", () =>
       agents.every((a) => a.billingRates().some((r) => r.month === "2026-12" && r.peakRate === "310000")),
     );
     expect(
       (await command({ command: "set_data_interval", params: { seconds: 120 } })).body.forwardedTo,
     ).to.equal(3);
-    await waitFor("every agent has the interval", () =>
+    await eventually("every agent has the interval", () =>
       agents.every((a) => a.state().dataIntervalSeconds === 120),
     );
     expect(controller.status().dataIntervalSeconds).to.equal(120);
@@ -277,26 +269,26 @@ describe("microgrid controller with real meter agents", function () {
   it("loses and repeats nothing while an agent is down and the controller restarts", async () => {
     // Usually over by now (the clock started fifteen simulated minutes before an hour): readings from
     // here on are received in a later hour than the first ones.
-    await waitFor("the first hour is over", () => clock.now() >= hourStartMs(firstHour) + HOUR_MS, 15_000);
+    await eventually("the first hour is over", () => clock.now() >= hourStartMs(firstHour) + HOUR_MS, 15_000);
     await plain.down();
     await plain.record(8);
     await low.record(2);
     await high.record(2);
-    await waitFor("the reachable meters are polled", () => meterView(low).lastSequence === "5");
-    await waitFor("the meter has been unreachable for three data intervals", () => {
+    await eventually("the reachable meters are polled", () => meterView(low).lastSequence === "5");
+    await eventually("the meter has been unreachable for three data intervals", () => {
       const last = meterView(plain).lastUpdateMs;
       return last !== null && clock.now() - last > 3 * 120_000;
     });
     await controller.stop();
     await low.record(1);
     controller = await startController();
-    await waitFor("the restarted controller polls the reachable meters", () =>
+    await eventually("the restarted controller polls the reachable meters", () =>
       [low, high].every((a) => a.store.counts().pending === 0),
     );
     expect(meterView(plain).lastSequence, "the controller kept what it had stored").to.equal("3");
     await plain.record(2);
     await plain.up();
-    await waitFor("the agent that was down is caught up", () => plain.store.counts().pending === 0);
+    await eventually("the agent that was down is caught up", () => plain.store.counts().pending === 0);
 
     const files = await usageFileReadings(join(dir, "controller"));
     expect(files.length, "readings were received in more than one hour").to.be.greaterThan(1);
@@ -345,7 +337,7 @@ describe("microgrid controller with real meter agents", function () {
       "the agents have seen nonces a fresh controller would reuse",
     ).to.be.greaterThan(1);
     controller = await startController("replacement");
-    await waitFor("the replacement polls every meter", () =>
+    await eventually("the replacement polls every meter", () =>
       agents.every((a) => {
         const view = meterView(a);
         return (
@@ -409,7 +401,7 @@ describe("microgrid controller and an agent that refuses it", function () {
       body: JSON.stringify({ command: "reduce_power_demand_on" }),
     });
     expect(res.status).to.equal(200);
-    await waitFor("no command is left pending", () => controller.status().pendingMeterCommands === 0);
+    await eventually("no command is left pending", () => controller.status().pendingMeterCommands === 0);
     await new Promise((r) => setTimeout(r, 300)); // three data intervals of polls that fail too
     expect(controller.status().pendingMeterCommands).to.equal(0);
     expect(agent.state().reducingPowerDemand).to.equal(false);
@@ -480,7 +472,7 @@ describe("controllerMain, the controller process", function () {
       }),
     );
     const p = run(["--config", join(dir, "controller.json")]);
-    await waitFor("it listens", () => p.out().includes('"msg":"controller listening"'), 30_000);
+    await eventually("it listens", () => p.out().includes('"msg":"controller listening"'), 30_000);
     const line = p
       .out()
       .split("\n")

@@ -5,6 +5,7 @@ import { DeviceIdentity, EmbeddedLedger, SecureIdClient, type LedgerEvent } from
 import { Wallet } from "ethers";
 
 import { createLogger } from "../common/logger.js";
+import { eventually } from "../common/testing/eventually.js";
 import { createDatabase, migrate, type Database, type Queryable } from "../store/index.js";
 import { ChaincodeEventLog } from "./chaincodeEventLog.js";
 
@@ -34,11 +35,6 @@ function crashingAtCheckpoint(db: Database, nth: number): Database {
         return work(crashing);
       }),
   };
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(condition(), `timed out waiting until ${what}`);
 }
 
 void describe("ChaincodeEventLog", () => {
@@ -94,7 +90,7 @@ void describe("ChaincodeEventLog", () => {
   void it("stores each event exactly once across a crash between insert and checkpoint, and across restarts", async () => {
     const crashing = logOn(crashingAtCheckpoint(db, 4));
     await crashing.ensureRunning();
-    await until(() => !crashing.status().running, "the crashed log stops");
+    await eventually("the crashed log stops", () => !crashing.status().running, 5_000);
     assert.match(crashing.status().lastError ?? "", /simulated crash/);
     assert.deepEqual(
       await stored(),

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { createLogger } from "../common/logger.js";
+import { eventually } from "../common/testing/eventually.js";
 import { migrate, type Database } from "../store/index.js";
 import { privatePostgresDatabases } from "../store/testing/postgresServer.js";
 import { CHAIN_ID, INTERVAL_SECONDS, LEDGER, TestMeter } from "../utility/testing/signedReadings.js";
@@ -11,18 +12,6 @@ import { UtilityParts } from "./utilityParts.js";
 
 const logger = createLogger({ level: "silent" });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 const runs = async (parts: UtilityParts) =>
   (await parts.status()).data.loops.reduce((n, loop) => n + loop.runs, 0);
@@ -64,7 +53,7 @@ describe("two utility processes on one PostgreSQL database", () => {
 
   it("lets one work while the other stands by, and hands over when the worker stops", async () => {
     for (const p of parts) p.start();
-    await until("one of them to hold the lease", () => parts.some((p) => p.lease.state.held));
+    await eventually("one of them to hold the lease", () => parts.some((p) => p.lease.state.held));
     // Several rounds later still exactly one holds it, and only its loops have run.
     await sleep(600);
     const [active, standby] = parts[0]!.lease.state.held ? [parts[0]!, parts[1]!] : [parts[1]!, parts[0]!];
@@ -74,7 +63,7 @@ describe("two utility processes on one PostgreSQL database", () => {
     assert.equal(await runs(standby), 0, "the standby does nothing");
 
     await active.stop();
-    await until("the standby to take over", () => standby.lease.state.held, 2_000);
-    await until("the new holder's loops to run", async () => (await runs(standby)) > 0);
+    await eventually("the standby to take over", () => standby.lease.state.held, 2_000);
+    await eventually("the new holder's loops to run", async () => (await runs(standby)) > 0);
   });
 });

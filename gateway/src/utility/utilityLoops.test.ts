@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 
 import { createLogger } from "../common/logger.js";
+import { eventually } from "../common/testing/eventually.js";
 import { HOUR_MS, hourName } from "../microgrid/controllerApi.js";
 import { createDatabase, migrate, type Database } from "../store/index.js";
 import { ClockLoops, every } from "./common/clockLoops.js";
@@ -13,14 +14,6 @@ const logger = createLogger({ level: "silent" });
 const DAY = Date.parse("2026-03-10T00:00:00Z");
 const EPOCH_INTERVAL = DAY / 1000 / INTERVAL_SECONDS;
 const hourAt = (h: number) => DAY + h * HOUR_MS;
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("ClockLoops", () => {
   it("runs each loop when due on the clock, survives failures, and stops promptly", async () => {
@@ -43,7 +36,7 @@ describe("ClockLoops", () => {
       runAtStart: true,
     });
     loops.start();
-    await waitFor("ten ticks", () => Promise.resolve(seconds.length >= 10), 5_000);
+    await eventually("ten ticks", () => Promise.resolve(seconds.length >= 10), 5_000);
     await loops.stop();
     const slots = seconds.map((s) => Math.floor(s / 1000));
     assert.equal(new Set(slots).size, slots.length, "never twice in one second");
@@ -128,7 +121,7 @@ describe("UtilityService loops", () => {
     fx.clock.set(hourAt(15) + 30_000);
     fx.clock.run(50);
     fx.service.start();
-    await waitFor("the FRQ to drain", async () => (await frq()) === 0);
+    await eventually("the FRQ to drain", async () => (await frq()) === 0, 20_000, 20);
     await fx.service.stop();
 
     const remakes = apt.gets();
