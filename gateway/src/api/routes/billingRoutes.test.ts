@@ -1,27 +1,19 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 
-import { ReadingIntake } from "../../relay/readingIntake.js";
 import { createDatabase } from "../../store/index.js";
 import { BillingFixture, logger } from "../../utility/billing/testing/billingFixture.js";
-import { createApiHandler } from "../apiHandler.js";
 import {
   billedMonthSchema,
   billingRatesListSchema,
   billingRatesSchema,
   billingRunResultSchema,
 } from "../billingSchemas.js";
-
-const TOKEN = "operator-token-for-billing-tests";
-const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+import { OPERATOR_TOKEN, startApiServer, type ApiServer } from "../testing/apiTestContext.js";
 
 describe("billing API", () => {
   let fx: BillingFixture;
-  let server: Server;
-  let url: string;
+  let api: ApiServer;
 
   before(async () => {
     fx = await BillingFixture.open(await createDatabase({ database: { kind: "memory" }, logger }));
@@ -31,45 +23,23 @@ describe("billing API", () => {
     await fx.record(1, "2026-03-10T18:00:00Z", 2000);
     // Every March hour but one was received.
     await fx.hoursReceived("mg-1", "2026-03-01T00:00:00Z", "2026-03-31T23:00:00Z");
-    const intake = new ReadingIntake({
-      db: fx.db,
-      chainId: 31337n,
-      ledger: LEDGER,
-      intervalSeconds: 900,
-      activity: { activeThroughout: () => Promise.resolve(true) },
-    });
-    server = createServer(
-      createApiHandler({
-        db: fx.db,
-        intake,
-        operatorTokenSha256: createHash("sha256").update(TOKEN).digest("hex"),
-        status: () => Promise.resolve({}),
-        logger,
-        clock: fx.clock,
-      }),
-    );
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api = await startApiServer(fx.db, { operator: true, clock: fx.clock });
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await api.close();
     await fx.db.close();
   });
 
-  const call = async (path: string, init: RequestInit = {}, token: string | null = TOKEN) => {
-    const res = await fetch(url + path, {
+  const call = async (path: string, init: RequestInit = {}, token: string | null = OPERATOR_TOKEN) => {
+    const res = await api.call(path, {
       ...init,
       headers: {
         ...(init.body === undefined ? {} : { "content-type": "application/json" }),
         ...(token === null ? {} : { authorization: `Bearer ${token}` }),
       },
     });
-    const text = await res.text();
-    const json = res.headers.get("content-type")?.startsWith("application/json")
-      ? (JSON.parse(text) as unknown)
-      : undefined;
-    return { status: res.status, headers: res.headers, text, json };
+    const json = res.headers.get("content-type")?.startsWith("application/json") ? res.body : undefined;
+    return { status: res.status, headers: res.headers, text: res.text, json };
   };
   const post = (path: string, body: unknown) => call(path, { method: "POST", body: JSON.stringify(body) });
 

@@ -1,19 +1,14 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 
 import { createLogger } from "../../common/logger.js";
 import { HOUR_MS, hourName } from "../../microgrid/controllerApi.js";
-import { ReadingIntake } from "../../relay/readingIntake.js";
 import { createDatabase, migrate, type Database } from "../../store/index.js";
-import { CHAIN_ID, INTERVAL_SECONDS, LEDGER, TestMeter } from "../../utility/testing/signedReadings.js";
+import { INTERVAL_SECONDS, TestMeter } from "../../utility/testing/signedReadings.js";
 import { utilityFixture, type UtilityFixture } from "../../utility/testing/utilityFixture.js";
-import { createApiHandler } from "../apiHandler.js";
+import { OPERATOR_TOKEN, startApiServer, type ApiServer } from "../testing/apiTestContext.js";
 import { cidbExportLineSchema, utilityComponentSchemas } from "../utilitySchemas.js";
 
-const TOKEN = "operator-token-for-utility-tests";
 const logger = createLogger({ level: "silent" });
 const DAY = Date.parse("2026-03-10T00:00:00Z");
 const EPOCH_INTERVAL = DAY / 1000 / INTERVAL_SECONDS;
@@ -22,8 +17,7 @@ const hourAt = (h: number) => DAY + h * HOUR_MS;
 describe("utility API", () => {
   let db: Database;
   let fx: UtilityFixture;
-  let server: Server;
-  let url: string;
+  let api: ApiServer;
   const m1 = new TestMeter(1);
   const m3 = new TestMeter(3);
 
@@ -47,51 +41,23 @@ describe("utility API", () => {
       fx.clock.set(hourAt(h + 1) + 10_000);
       await fx.service.queryData();
     }
-    const intake = new ReadingIntake({
-      db,
-      chainId: CHAIN_ID,
-      ledger: LEDGER,
-      intervalSeconds: INTERVAL_SECONDS,
-      activity: { activeThroughout: () => Promise.resolve(true) },
-    });
-    server = createServer(
-      createApiHandler({
-        db,
-        intake,
-        operatorTokenSha256: createHash("sha256").update(TOKEN).digest("hex"),
-        status: () => Promise.resolve({}),
-        logger,
-        clock: fx.clock,
-      }),
-    );
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api = await startApiServer(db, { operator: true, clock: fx.clock });
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await api.close();
     await fx.close();
     await db.close();
   });
 
   /** `token` null sends no Authorization header. */
-  const call = async (path: string, init: RequestInit = {}, token: string | null = TOKEN) => {
-    const res = await fetch(url + path, {
+  const call = (path: string, init: RequestInit = {}, token: string | null = OPERATOR_TOKEN) =>
+    api.call(path, {
       ...init,
       headers: {
         ...(token === null ? {} : { authorization: `Bearer ${token}` }),
         ...(init.body === undefined ? {} : { "content-type": "application/json" }),
       },
     });
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    return { status: res.status, headers: res.headers, body, text };
-  };
   const post = (path: string, body: unknown) => call(path, { method: "POST", body: JSON.stringify(body) });
 
   it("is for operators only", async () => {

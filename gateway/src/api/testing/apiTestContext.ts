@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 
-import type { Address } from "@gridmesh/contracts";
+import type { Address, Clock } from "@gridmesh/contracts";
 
 import { createLogger } from "../../common/logger.js";
 import { ReadingIntake } from "../../relay/readingIntake.js";
@@ -36,7 +36,7 @@ export interface ApiServer {
 /** The real handler on a real listening socket, with its logs captured. */
 export async function startApiServer(
   db: Database,
-  options: { operator: boolean; corsOrigins?: string[] },
+  options: { operator: boolean; corsOrigins?: string[]; clock?: Clock },
 ): Promise<ApiServer> {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
@@ -64,6 +64,7 @@ export async function startApiServer(
     corsOrigins: options.corsOrigins,
     status: () => Promise.resolve(SERVICE_STATUS),
     logger,
+    ...(options.clock !== undefined && { clock: options.clock }),
   });
   const server: Server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
