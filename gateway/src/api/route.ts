@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { z } from "zod";
 
-import type { Clock } from "@gridmesh/contracts";
+import { realClock, type Clock } from "@gridmesh/contracts";
 
 import type { Logger } from "../common/logger.js";
 import type { IdentityService } from "../identity/identityService.js";
@@ -26,6 +26,9 @@ export interface ApiDependencies {
   /** The utility's time (simulated in demos and tests); the wall clock when absent. */
   clock?: Clock | undefined;
 }
+
+/** The clock routes read the time from: the configured one, else the wall clock. */
+export const clockOf = (deps: ApiDependencies): Clock => deps.clock ?? realClock;
 
 export type HttpMethod = "GET" | "POST";
 

@@ -1,7 +1,5 @@
 import { z } from "zod";
 
-import { realClock } from "@gridmesh/contracts";
-
 import {
   BillingError,
   billsCsv,
@@ -14,7 +12,7 @@ import {
 } from "../../utility/billing/index.js";
 import { ApiError, invalidRequest, issuesOf } from "../apiError.js";
 import { accountQuery, createBillsBodySchema, monthParam, ratesBodySchema } from "../billingSchemas.js";
-import { defineRoute, matchPath, type Route } from "../route.js";
+import { clockOf, defineRoute, matchPath, type Route } from "../route.js";
 
 const STATUS_OF: Record<BillingRefusal, number> = {
   rates_locked: 409,
@@ -65,9 +63,7 @@ const setRatesRoute = defineRoute({
   response: "BillingRates",
   errors: [409, 413, 415, 503],
   async handle({ body, deps }) {
-    const rates = await refusing(() =>
-      setBillingRates({ db: deps.db, clock: deps.clock ?? realClock, rates: body }),
-    );
+    const rates = await refusing(() => setBillingRates({ db: deps.db, clock: clockOf(deps), rates: body }));
     deps.logger.info({ rates }, "operator set billing rates");
     return rates;
   },
@@ -93,7 +89,7 @@ const createBillsRoute = defineRoute({
     const result = await refusing(() =>
       createBills({
         db: deps.db,
-        clock: deps.clock ?? realClock,
+        clock: clockOf(deps),
         logger: deps.logger,
         month: params.month,
         force: body.force ? { reason: body.reason! } : undefined,

@@ -1,7 +1,5 @@
 import { z } from "zod";
 
-import { realClock } from "@gridmesh/contracts";
-
 import { CONTROLLER_DEFAULT_ROUTING } from "../../utility/supply/supplyPriorities.js";
 import type { ControllerLocation, SupplyStatus } from "../../utility/supply/supplyStatus.js";
 import { overrideSupplyStatus } from "../../utility/supply/supplyOverride.js";
@@ -9,7 +7,7 @@ import { effectiveStatus, readSupplyState } from "../../utility/supply/supplySta
 import { readBattery } from "../../utility/supply/utilityBattery.js";
 import { ApiError } from "../apiError.js";
 import { cursorCodec, decimalKey, pageOf } from "../cursor.js";
-import { defineRoute, type Route } from "../route.js";
+import { clockOf, defineRoute, type Route } from "../route.js";
 import { DEFAULT_LIMIT, limitParam } from "../schemas.js";
 import { iso } from "../sqlConditions.js";
 import { supplyOverrideBodySchema } from "../supplySchemas.js";
@@ -225,7 +223,7 @@ const supplyOverrideRoute = defineRoute({
   response: "SupplyOverride",
   errors: [413, 415],
   async handle({ body, deps }) {
-    const atMs = (deps.clock ?? realClock).now();
+    const atMs = clockOf(deps).now();
     const result = await overrideSupplyStatus(deps.db, { status: body.status, reason: body.reason, atMs });
     deps.logger.warn(
       { override: body.status, reason: body.reason, from: result.previous, to: result.status },

@@ -2,8 +2,6 @@ import type { ServerResponse } from "node:http";
 
 import { z } from "zod";
 
-import { realClock } from "@gridmesh/contracts";
-
 import { hourName, hourSchema } from "../../microgrid/controllerApi.js";
 import { enqueueControllerCommand } from "../../utility/commands/commandOutbox.js";
 import { exportAllData } from "../../utility/export/exportAllData.js";
@@ -12,7 +10,7 @@ import { exportStatistics } from "../../utility/statistics/exportStatistics.js";
 import { CommandRejectedError, UnknownControllerError } from "../../utility/utilityErrors.js";
 import { ApiError } from "../apiError.js";
 import { cursorCodec, decimalKey, pageOf } from "../cursor.js";
-import { defineRoute, type ApiDependencies, type Route } from "../route.js";
+import { clockOf, defineRoute, type ApiDependencies, type Route } from "../route.js";
 import { DEFAULT_LIMIT, limitParam } from "../schemas.js";
 import { iso, SqlConditions } from "../sqlConditions.js";
 import {
@@ -28,7 +26,7 @@ import {
  * FRQ, commands in the outbox — so the API needs no controller tokens and may run in another process.
  */
 
-const nowOf = (deps: ApiDependencies) => (deps.clock ?? realClock).now();
+const nowOf = (deps: ApiDependencies) => clockOf(deps).now();
 
 /** Operator errors from the utility modules, as API refusals with the reason. */
 function refusal(error: unknown): never {
