@@ -29,18 +29,7 @@ export class TaskLoop {
   }
 
   add(name: string, run: () => Promise<unknown>): void {
-    this.#tasks.push({
-      name,
-      run,
-      status: {
-        name,
-        runs: 0,
-        lastStartedAt: null,
-        lastSucceededAt: null,
-        lastError: null,
-        lastResult: null,
-      },
-    });
+    this.#tasks.push({ name, run, status: newTaskStatus(name) });
   }
 
   start(): void {
@@ -57,17 +46,12 @@ export class TaskLoop {
   async runOnce(): Promise<void> {
     for (const task of this.#tasks) {
       if (this.#stopped) return;
-      const s = task.status;
-      s.runs++;
-      s.lastStartedAt = new Date().toISOString();
-      try {
-        s.lastResult = toJson(await task.run());
-        s.lastSucceededAt = new Date().toISOString();
-        s.lastError = null;
-      } catch (e) {
-        s.lastError = e instanceof Error ? e.message : String(e);
-        this.#logger.warn({ task: task.name, err: e }, "gateway task failed; will run again next round");
-      }
+      const failure = await runRecorded(task.status, task.run);
+      if (failure !== undefined)
+        this.#logger.warn(
+          { task: task.name, err: failure.error },
+          "gateway task failed; will run again next round",
+        );
     }
   }
 
@@ -79,6 +63,33 @@ export class TaskLoop {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#round;
+  }
+}
+
+/** A task that has not run yet. */
+export function newTaskStatus(name: string): TaskStatus {
+  return { name, runs: 0, lastStartedAt: null, lastSucceededAt: null, lastError: null, lastResult: null };
+}
+
+/**
+ * Runs `run` once and records it in `status`, with times from `now` (a simulated clock's for the
+ * utility's loops); returns what it threw, for the caller to log, or undefined when it succeeded.
+ */
+export async function runRecorded(
+  status: TaskStatus,
+  run: () => Promise<unknown>,
+  now: () => number = Date.now,
+): Promise<{ error: unknown } | undefined> {
+  status.runs++;
+  status.lastStartedAt = new Date(now()).toISOString();
+  try {
+    status.lastResult = toJson(await run());
+    status.lastSucceededAt = new Date(now()).toISOString();
+    status.lastError = null;
+    return undefined;
+  } catch (error) {
+    status.lastError = error instanceof Error ? error.message : String(error);
+    return { error };
   }
 }
 

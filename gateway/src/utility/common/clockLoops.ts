@@ -1,7 +1,7 @@
 import { atClockTime, type Clock } from "@gridmesh/contracts";
 
 import type { Logger } from "../../common/logger.js";
-import type { TaskStatus } from "../../service/loops.js";
+import { newTaskStatus, runRecorded, type TaskStatus } from "../../service/loops.js";
 
 /** What the operator status shows of one loop (the gateway's task status); times are the Clock's. */
 export type ClockLoopStatus = TaskStatus;
@@ -43,17 +43,7 @@ export class ClockLoops {
   }
 
   add(spec: ClockLoopSpec): void {
-    this.#specs.push({
-      spec,
-      status: {
-        name: spec.name,
-        runs: 0,
-        lastStartedAt: null,
-        lastSucceededAt: null,
-        lastError: null,
-        lastResult: null,
-      },
-    });
+    this.#specs.push({ spec, status: newTaskStatus(spec.name) });
   }
 
   start(): void {
@@ -118,24 +108,13 @@ export class ClockLoops {
   }
 
   async #runOnce({ spec, status }: { spec: ClockLoopSpec; status: ClockLoopStatus }): Promise<void> {
-    status.runs++;
-    status.lastStartedAt = new Date(this.#clock.now()).toISOString();
-    try {
-      status.lastResult = toJson(await spec.run());
-      status.lastSucceededAt = new Date(this.#clock.now()).toISOString();
-      status.lastError = null;
-    } catch (error) {
-      status.lastError = error instanceof Error ? error.message : String(error);
-      this.#logger.warn({ loop: spec.name, err: error }, "utility loop failed; it runs again when next due");
-    }
+    const failure = await runRecorded(status, spec.run, () => this.#clock.now());
+    if (failure !== undefined)
+      this.#logger.warn(
+        { loop: spec.name, err: failure.error },
+        "utility loop failed; it runs again when next due",
+      );
   }
-}
-
-/** Results hold bigints; the status is served as JSON. */
-function toJson(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value ?? null, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
-  );
 }
 
 /** Schedules: the next whole `periodMs` after now (every second, every hour). */
