@@ -144,6 +144,12 @@ export class UtilityService {
 
   /** Remake_failed_requests, one step: the oldest due failed or missed hour, remade and awaited. */
   async remakeOnce(): Promise<CollectOutcome | undefined> {
+    const next = await this.#nextToRemake();
+    return next === undefined ? undefined : this.collector.collect(next.controllerId, next.hour);
+  }
+
+  /** The oldest failed or missed hour due again and not being fetched (recovery hours aside). */
+  async #nextToRemake() {
     const [next] = await failedRequestQueue.due(this.#p.db, {
       now: this.#p.clock.now(),
       backoff: this.#backoff(),
@@ -151,7 +157,7 @@ export class UtilityService {
       limit: 1,
       skip: this.collector.inFlight,
     });
-    return next === undefined ? undefined : this.collector.collect(next.controllerId, next.hour);
+    return next;
   }
 
   /** Recover_data: asks the controllers which hours they hold and queues what the CIDB lacks. */
@@ -228,13 +234,7 @@ export class UtilityService {
   async #remakeTick(): Promise<unknown> {
     if (this.#remakes.size >= this.#p.config.polling.concurrency)
       return { started: null, inFlight: this.#remakes.size };
-    const [next] = await failedRequestQueue.due(this.#p.db, {
-      now: this.#p.clock.now(),
-      backoff: this.#backoff(),
-      recovery: false,
-      limit: 1,
-      skip: this.collector.inFlight,
-    });
+    const next = await this.#nextToRemake();
     if (next === undefined) return { started: null, inFlight: this.#remakes.size };
     const remake = this.collector
       .collect(next.controllerId, next.hour)
