@@ -8,6 +8,7 @@ import type { Battery } from "../../meter-agent/src/bal/battery.js";
 import { simulatedBattery } from "../../meter-agent/src/bal/simulatedBattery.js";
 import type { SimulatedDriver } from "../../meter-agent/src/bal/simulatedDriver.js";
 import { CommandExecutor } from "../../meter-agent/src/commands/commandExecutor.js";
+import { appendReadings } from "../../meter-agent/src/commands/commandTesting.js";
 import { CommandServer } from "../../meter-agent/src/commands/commandServer.js";
 import {
   readBillingRates,
@@ -102,32 +103,10 @@ export class MeterAgentHarness {
 
   /** Signs and stores `count` more readings, as the recorder does at each interval boundary. */
   async record(count: number): Promise<MeterReading[]> {
-    const out: MeterReading[] = [];
-    for (let i = 0; i < count; i++) {
-      const last = this.store.last()?.reading;
-      const sequence = (last?.sequence ?? 0n) + 1n;
-      const interval = this.#nextInterval++;
-      const importStartWh = last?.importEndWh ?? 1_000n;
-      const exportStartWh = last?.exportEndWh ?? 0n;
-      const reading: MeterReading = {
-        meter: this.meter,
-        interval,
-        sequence,
-        importStartWh,
-        importEndWh: importStartWh + 120n + sequence,
-        exportStartWh,
-        exportEndWh: exportStartWh + 15n * sequence,
-        timestamp: (interval + 1n) * 300n,
-      };
-      const signed = await this.#signer.sign(reading);
-      this.store.append(
-        signed,
-        { interval: interval + 1n, importWh: reading.importEndWh, exportWh: reading.exportEndWh, atMs: 0 },
-        realClock.now(),
-      );
-      out.push(reading);
-    }
-    return out;
+    const start = this.#nextInterval;
+    this.#nextInterval += BigInt(count);
+    const intervals = Array.from({ length: count }, (_, i) => start + BigInt(i));
+    return appendReadings(this.store, intervals, this.#signer);
   }
 
   /** Moves the battery's state of charge to `fraction`. */

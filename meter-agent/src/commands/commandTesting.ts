@@ -46,15 +46,16 @@ export function tempStore(): TempStore {
 }
 
 /**
- * Appends one signed reading per listed interval, continuing the store's sequence. Reading k uses
+ * Appends one signed reading per listed interval, continuing the store's sequence, signed by
+ * `signer` (the test meter's by default; it must be the store's meter). Reading k uses
  * 100 + k Wh of import and 10 × k Wh of export; across a gap in the intervals the registers move by
  * 50 Wh of import per missing interval, as they would while the agent was down.
  */
 export async function appendReadings(
   store: ReadingStore,
   intervals: readonly bigint[],
+  signer = new ReadingSigner(meterWallet, meterAddress, readingDomain),
 ): Promise<MeterReading[]> {
-  const signer = new ReadingSigner(meterWallet, meterAddress, readingDomain);
   const out: MeterReading[] = [];
   for (const interval of intervals) {
     const last = store.last()?.reading;
@@ -63,7 +64,7 @@ export async function appendReadings(
     const importStartWh = (last?.importEndWh ?? 1000n) + 50n * missing;
     const exportStartWh = last?.exportEndWh ?? 0n;
     const reading: MeterReading = {
-      meter: meterAddress,
+      meter: store.meter,
       interval,
       sequence,
       importStartWh,
