@@ -10,7 +10,8 @@ export interface ClockLoopSpec {
   name: string;
   /** When the next run is due (Clock ms), given the Clock time now. */
   nextAt: (nowMs: number) => number;
-  run: () => Promise<unknown>;
+  /** `dueMs` is the Clock time the run was due (the start, for the run at start). */
+  run: (dueMs: number) => Promise<unknown>;
   /** Run once at start before waiting for the first due time (e.g. to catch up after downtime). */
   runAtStart?: boolean;
 }
@@ -97,18 +98,26 @@ export class ClockLoops {
 
   async #loop(entry: { spec: ClockLoopSpec; status: ClockLoopStatus }): Promise<void> {
     let startedWall = performance.now();
-    if (entry.spec.runAtStart === true && !this.#stopped) await this.#runOnce(entry);
+    if (entry.spec.runAtStart === true && !this.#stopped) await this.#runOnce(entry, this.#clock.now());
     while (!this.#stopped) {
       const gap = startedWall + this.#minWallGapMs - performance.now();
       if (gap > 0) await this.#sleepWall(gap);
-      if (!(await this.sleepUntil(entry.spec.nextAt(this.#clock.now())))) return;
+      const due = entry.spec.nextAt(this.#clock.now());
+      if (!(await this.sleepUntil(due))) return;
       startedWall = performance.now();
-      await this.#runOnce(entry);
+      await this.#runOnce(entry, due);
     }
   }
 
-  async #runOnce({ spec, status }: { spec: ClockLoopSpec; status: ClockLoopStatus }): Promise<void> {
-    const failure = await runRecorded(status, spec.run, () => this.#clock.now());
+  async #runOnce(
+    { spec, status }: { spec: ClockLoopSpec; status: ClockLoopStatus },
+    dueMs: number,
+  ): Promise<void> {
+    const failure = await runRecorded(
+      status,
+      () => spec.run(dueMs),
+      () => this.#clock.now(),
+    );
     if (failure !== undefined)
       this.#logger.warn(
         { loop: spec.name, err: failure.error },

@@ -2,6 +2,7 @@ import type { Clock } from "@gridmesh/contracts";
 
 import type { Logger } from "../../common/logger.js";
 import type { Database } from "../../store/index.js";
+import { ClockLoops } from "../common/clockLoops.js";
 import { billingRatesPeakHours } from "./billingPeakHours.js";
 import { isPeakAt, type PeakHours, type PeakHoursSource } from "./peakHours.js";
 import { decidePurchase, type PurchaseReason } from "./purchasePolicy.js";
@@ -64,11 +65,8 @@ export class SupplyManager {
   readonly #peakHours: PeakHoursSource;
   #prepared = false;
   #queue: Promise<unknown> = Promise.resolve();
-  #timer: NodeJS.Timeout | undefined;
-  #loop: Promise<void> | undefined;
-  #stopped = false;
+  readonly #loops: ClockLoops;
   #last: SupplyRoundResult | undefined;
-  #lastError: string | undefined;
 
   constructor({ db, grid, config, clock, logger, peakHours }: SupplyManagerParameters) {
     this.#db = db;
@@ -77,42 +75,34 @@ export class SupplyManager {
     this.#clock = clock;
     this.#logger = logger.child({ component: "supply" });
     this.#peakHours = peakHours ?? billingRatesPeakHours({ ...config.peakHours, timeZone: config.timeZone });
+    // A round now and then one every period after the last was due; a late round is not made up.
+    const periodMs = config.purchase.everySeconds * 1000;
+    let lastDue = -Infinity;
+    this.#loops = new ClockLoops(clock, this.#logger);
+    this.#loops.add({
+      name: "purchase-power",
+      runAtStart: true,
+      nextAt: (nowMs) => Math.max(lastDue + periodMs, nowMs),
+      run: (dueMs) => {
+        lastDue = dueMs;
+        return this.runOnce(dueMs);
+      },
+    });
   }
 
   /** Runs a round now and then every `purchase.everySeconds` of the Clock's time until `stop`. */
   start(): void {
-    this.#stopped = false;
-    const periodMs = this.#config.purchase.everySeconds * 1000;
-    const tick = (atMs: number) => {
-      if (this.#stopped) return;
-      this.#loop = this.runOnce(atMs)
-        .then(
-          () => {
-            this.#lastError = undefined;
-          },
-          (error: unknown) => {
-            this.#lastError = error instanceof Error ? error.message : String(error);
-            this.#logger.error({ err: error }, "supply round failed; the next round tries again");
-          },
-        )
-        .finally(() => {
-          if (this.#stopped) return;
-          const next = Math.max(atMs + periodMs, this.#clock.now());
-          this.#timer = setTimeout(() => tick(next), this.#clock.delayUntil(next));
-        });
-    };
-    tick(this.#clock.now());
+    this.#loops.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#loop;
+  stop(): Promise<void> {
+    return this.#loops.stop();
   }
 
   /** The last round and whether the loop is healthy, for the operator status. */
   status(): { lastRound: SupplyRoundResult | null; lastError: string | null; source: string } {
-    return { lastRound: this.#last ?? null, lastError: this.#lastError ?? null, source: this.#grid.source };
+    const [loop] = this.#loops.status();
+    return { lastRound: this.#last ?? null, lastError: loop?.lastError ?? null, source: this.#grid.source };
   }
 
   /** One round at `atMs` (the Clock's now by default). Rounds never overlap. */
