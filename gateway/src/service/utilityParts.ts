@@ -14,7 +14,7 @@ import { loadSupplyConfig } from "../utility/supply/index.js";
 import { loadUtilityConfig, utilityClock, type UtilityConfig } from "../utility/utilityConfig.js";
 import { ConfigError } from "../common/errors.js";
 import { UtilityService, type UtilityStatus } from "../utility/utilityService.js";
-import { UtilityLease, type LeaseState } from "../utility/lease/utilityLease.js";
+import { UtilityLease, type LeaseState, type UtilityLeaseOptions } from "../utility/lease/utilityLease.js";
 import { HOUR_MS } from "../microgrid/controllerApi.js";
 
 export interface UtilityPartsConfig {
@@ -83,12 +83,16 @@ export class UtilityParts {
     service: UtilityService,
     supply: SupplyManager | undefined,
     billing: ClockLoops,
-    lease: (parts: UtilityParts) => UtilityLease,
+    lease: Omit<UtilityLeaseOptions, "onAcquired" | "onLost">,
   ) {
     this.service = service;
     this.supply = supply;
     this.#billing = billing;
-    this.lease = lease(this);
+    this.lease = new UtilityLease({
+      ...lease,
+      onAcquired: () => this.#work(),
+      onLost: () => this.#standBy(),
+    });
   }
 
   static async create(p: {
@@ -138,21 +142,13 @@ export class UtilityParts {
       run: () => sendBillingRates({ db, clock }),
     });
     const holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    return new UtilityParts(
-      service,
-      supply,
-      billing,
-      (parts) =>
-        new UtilityLease({
-          db,
-          holder,
-          ...config.utility.lease,
-          takeOver: db.engine === "pglite",
-          logger: logger.child({ part: "utility-lease" }),
-          onAcquired: () => parts.#work(),
-          onLost: () => parts.#standBy(),
-        }),
-    );
+    return new UtilityParts(service, supply, billing, {
+      db,
+      holder,
+      ...config.utility.lease,
+      takeOver: db.engine === "pglite",
+      logger: logger.child({ part: "utility-lease" }),
+    });
   }
 
   /** Works once this process holds the utility lease; until then (or after losing it) stands by. */
