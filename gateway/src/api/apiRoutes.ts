@@ -1,7 +1,7 @@
 import type { Route } from "./route.js";
 import { clearingRoute, clearingsRoute } from "./routes/clearingRoutes.js";
 import { deviceRoute, devicesRoute } from "./routes/deviceRoutes.js";
-import { healthRoute } from "./routes/healthRoutes.js";
+import { deploymentRoute, healthRoute } from "./routes/healthRoutes.js";
 import { identityRoutes } from "./routes/identityRoutes.js";
 import { retryClearingRoute, retryReadingRoute, operatorStatusRoute } from "./routes/operatorRoutes.js";
 import { bookRoute, ordersRoute } from "./routes/orderRoutes.js";
@@ -14,6 +14,7 @@ import { utilityRoutes } from "./routes/utilityRoutes.js";
 /** Every route but the document's own, in the order the document lists them. */
 export const apiRoutes: readonly Route[] = [
   healthRoute,
+  deploymentRoute,
   bookRoute,
   ordersRoute,
   clearingsRoute,

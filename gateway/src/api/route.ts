@@ -10,6 +10,19 @@ import type { ReadingIntake } from "../relay/readingIntake.js";
 import type { Database } from "../store/index.js";
 import type { componentSchemas } from "./schemas.js";
 
+/** What a client needs to talk to the same chain and contracts as the gateway (the web app reads it). */
+export interface Deployment {
+  chainId: bigint;
+  contracts: {
+    energyMarket: string;
+    deliveryLedger: string;
+    meterRegistry: string;
+    forwardMarket?: string | undefined;
+    optionMarket?: string | undefined;
+  };
+  market: { intervalSeconds: bigint; gateClosureSeconds: bigint; settlementDelaySeconds: bigint };
+}
+
 export interface ApiDependencies {
   db: Database;
   /** The market's reading intake; absent in a utility-only process, where POST /v1/readings answers 503. */
@@ -23,6 +36,8 @@ export interface ApiDependencies {
   /** The service's loop status, served to operators. */
   status: () => Promise<unknown>;
   logger: Logger;
+  /** The chain and contracts served; without it GET /v1/deployment answers 503 (a utility-only process). */
+  deployment?: Deployment | undefined;
   /** The utility's time (simulated in demos and tests); the wall clock when absent. */
   clock?: Clock | undefined;
 }

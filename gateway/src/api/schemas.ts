@@ -66,6 +66,24 @@ export const healthSchema = z.strictObject({
   schemaVersion: count.nullable(),
 });
 
+export const deploymentSchema = z
+  .strictObject({
+    chainId: count,
+    contracts: z.strictObject({
+      energyMarket: address,
+      deliveryLedger: address,
+      meterRegistry: address,
+      forwardMarket: address.nullable(),
+      optionMarket: address.nullable(),
+    }),
+    market: z.strictObject({
+      intervalSeconds: uint,
+      gateClosureSeconds: uint,
+      settlementDelaySeconds: uint,
+    }),
+  })
+  .describe("the chain and contracts this gateway serves, and the market's clock as the contracts define it");
+
 export const orderSchema = z.strictObject({
   orderId: uint,
   interval: uint,
@@ -207,6 +225,7 @@ export const openApiDocumentSchema = z
 export const componentSchemas = {
   Error: errorSchema,
   Health: healthSchema,
+  Deployment: deploymentSchema,
   Order: orderSchema,
   OrderPage: orderPageSchema,
   DepthLevel: depthLevelSchema,

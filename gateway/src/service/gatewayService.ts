@@ -234,6 +234,7 @@ export class GatewayService {
         identity,
         operatorTokenSha256: config.operatorTokenSha256,
         corsOrigins: config.http.corsOrigins,
+        deployment: { chainId, contracts, market: timing },
         status: async () => ({
           tasks: loop.status(),
           timing: stringify(timing),

@@ -20,3 +20,33 @@ export const healthRoute = defineRoute({
     }
   },
 });
+
+export const deploymentRoute = defineRoute({
+  method: "GET",
+  path: "/v1/deployment",
+  tag: "service",
+  summary: "The chain id, the system's contract addresses and the market's interval timing",
+  description: "What a wallet app or an auditor needs to read the same contracts the gateway serves.",
+  response: "Deployment",
+  errors: [503],
+  handle({ deps }) {
+    const d = deps.deployment;
+    if (d === undefined) throw new ApiError(503, "this process serves no market (utility only)");
+    const lower = (a: string | undefined) => (a === undefined ? null : a.toLowerCase());
+    return Promise.resolve({
+      chainId: Number(d.chainId),
+      contracts: {
+        energyMarket: d.contracts.energyMarket.toLowerCase(),
+        deliveryLedger: d.contracts.deliveryLedger.toLowerCase(),
+        meterRegistry: d.contracts.meterRegistry.toLowerCase(),
+        forwardMarket: lower(d.contracts.forwardMarket),
+        optionMarket: lower(d.contracts.optionMarket),
+      },
+      market: {
+        intervalSeconds: d.market.intervalSeconds.toString(),
+        gateClosureSeconds: d.market.gateClosureSeconds.toString(),
+        settlementDelaySeconds: d.market.settlementDelaySeconds.toString(),
+      },
+    });
+  },
+});

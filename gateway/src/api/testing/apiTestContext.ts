@@ -15,6 +15,20 @@ export const OPERATOR_TOKEN = "operator-token-for-tests";
 export const CHAIN_ID = 31337n;
 export const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as Address;
 export const INTERVAL_SECONDS = 900;
+/** The deployment the test API serves (mixed-case addresses: the API answers them lower-case). */
+export const DEPLOYMENT = {
+  chainId: CHAIN_ID,
+  contracts: {
+    energyMarket: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+    deliveryLedger: LEDGER,
+    meterRegistry: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+  },
+  market: {
+    intervalSeconds: BigInt(INTERVAL_SECONDS),
+    gateClosureSeconds: 150n,
+    settlementDelaySeconds: 1800n,
+  },
+};
 /** What the service's status callback answers; bigints must reach the client as strings. */
 export const SERVICE_STATUS = { tasks: { clearing: { runs: 3n, lastError: null } }, intervalSeconds: 900 };
 
@@ -62,6 +76,7 @@ export async function startApiServer(
       ? { operatorTokenSha256: createHash("sha256").update(OPERATOR_TOKEN).digest("hex") }
       : {}),
     corsOrigins: options.corsOrigins,
+    deployment: DEPLOYMENT,
     status: () => Promise.resolve(SERVICE_STATUS),
     logger,
     ...(options.clock !== undefined && { clock: options.clock }),

@@ -23,6 +23,7 @@ const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" };
 /** Every route: method, path, and its parameters as `in:name`. */
 const routes: [string, string, string[]][] = [
   ["get", "/v1/health", []],
+  ["get", "/v1/deployment", []],
   ["get", "/v1/openapi.json", []],
   ["get", "/v1/intervals/{interval}/book", ["path:interval", "query:side", "query:limit", "query:cursor"]],
   [

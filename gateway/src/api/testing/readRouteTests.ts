@@ -17,7 +17,7 @@ import {
 import * as schemas from "../schemas.js";
 import { accounts, clearings, devices, meters, orders, readings } from "./apiFixtures.js";
 import type { SuiteContext } from "./apiSuite.js";
-import { CHAIN_ID, INTERVAL_SECONDS, LEDGER, type ApiServer } from "./apiTestContext.js";
+import { CHAIN_ID, DEPLOYMENT, INTERVAL_SECONDS, LEDGER, type ApiServer } from "./apiTestContext.js";
 import {
   byId,
   clearingJson,
@@ -66,6 +66,21 @@ export function describeReadRoutes(ctx: () => SuiteContext): void {
     void it("GET /v1/health names the engine and the schema version", async () => {
       const body = await get(ctx().api, "/v1/health", schemas.healthSchema);
       assert.deepEqual(body, { ok: true, engine: ctx().engine, schemaVersion: ctx().schemaVersion });
+    });
+
+    void it("GET /v1/deployment names the chain, the contracts (lower-case) and the market's timing", async () => {
+      const body = await get(ctx().api, "/v1/deployment", schemas.deploymentSchema);
+      assert.deepEqual(body, {
+        chainId: Number(DEPLOYMENT.chainId),
+        contracts: {
+          energyMarket: DEPLOYMENT.contracts.energyMarket.toLowerCase(),
+          deliveryLedger: DEPLOYMENT.contracts.deliveryLedger.toLowerCase(),
+          meterRegistry: DEPLOYMENT.contracts.meterRegistry.toLowerCase(),
+          forwardMarket: null,
+          optionMarket: null,
+        },
+        market: { intervalSeconds: "900", gateClosureSeconds: "150", settlementDelaySeconds: "1800" },
+      });
     });
 
     void it("GET /v1/intervals/{interval}/book answers the orders by id and both depth curves", async () => {
