@@ -15,10 +15,7 @@ export const WH = 1000n;
 export const WINDOW = 4n;
 export const FUNDS = usd(100n);
 
-/** SettlementMath.lockFor: what must be locked for `wh` at `pricePerKwh`, rounded up. */
-export const lockFor = (wh: bigint, pricePerKwh: bigint) => (wh * pricePerKwh + 999n) / 1000n;
-/** SettlementMath.value: what `wh` at `pricePerKwh` pays, rounded down. */
-export const valueOf = (wh: bigint, pricePerKwh: bigint) => (wh * pricePerKwh) / 1000n;
+export { lockFor, valueOf } from "@gridmesh/contracts";
 
 export type PricingArgs = {
   basePrice: bigint;
