@@ -100,6 +100,8 @@ const SYSTEM_PACKAGES = {
   // (/usr/lib/postgresql/<version>/bin) and psql comes with the client alone, so the key is a
   // command that only the server packages bring.
   pg_ctlcluster: "postgresql",
+  // Headless Chromium for the web app's end-to-end tests (driven by playwright-core).
+  chromium: "chromium",
 };
 
 function commandExists(cmd) {

@@ -1,0 +1,5 @@
+"use client";
+
+export default function DashboardPage() {
+  return <h1>Dashboard</h1>;
+}

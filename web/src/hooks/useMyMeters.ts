@@ -1,0 +1,16 @@
+"use client";
+
+import { useConnection } from "wagmi";
+
+import type { Device, Page } from "../lib/gatewayTypes.js";
+import { useGateway } from "./useGateway.js";
+
+/** The connected account's meters as the gateway's registry projection knows them. */
+export function useMyMeters() {
+  const { address } = useConnection();
+  const query = useGateway<Page<Device>>(
+    address === undefined ? null : `/v1/devices?owner=${address.toLowerCase()}&limit=100`,
+    10_000,
+  );
+  return { address, ...query };
+}

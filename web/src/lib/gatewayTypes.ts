@@ -1,0 +1,18 @@
+/**
+ * The gateway's JSON bodies, typed from the gateway's own zod schemas (its one definition of the
+ * API): a type-only import, so nothing of the gateway reaches the browser bundle.
+ */
+import type { z } from "zod";
+
+import type * as api from "../../../gateway/src/api/schemas.js";
+
+export type Order = z.infer<typeof api.orderSchema>;
+export type Book = z.infer<typeof api.bookSchema>;
+export type DepthLevel = z.infer<typeof api.depthLevelSchema>;
+export type ClearingSummary = z.infer<typeof api.clearingSummarySchema>;
+export type Clearing = z.infer<typeof api.clearingSchema>;
+export type Trade = z.infer<typeof api.tradeSchema>;
+export type Settlement = z.infer<typeof api.settlementSchema>;
+export type StoredReading = z.infer<typeof api.storedReadingSchema>;
+export type Device = z.infer<typeof api.deviceSchema>;
+export type Page<T> = { items: T[]; nextCursor: string | null };
