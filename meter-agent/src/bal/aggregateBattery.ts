@@ -1,8 +1,8 @@
+import { Mutex } from "../common/mutex.js";
 import type { Battery, BatteryStatus, BatteryValues } from "./battery.js";
 import { aggregateValues, type AggregateReporting, type AggregateView } from "./aggregateValues.js";
 import { checkCurrent } from "./checkCurrent.js";
 import { BatteryUnavailableError, TopologyConfigError } from "./errors.js";
-import { Mutex } from "./mutex.js";
 
 interface Snapshot {
   readonly status: BatteryStatus;

@@ -1,8 +1,8 @@
+import { Mutex } from "../common/mutex.js";
 import type { Battery, BatteryStatus, Clock } from "./battery.js";
 import type { BatteryDriver, DriverReading } from "./batteryDriver.js";
 import { checkCurrent } from "./checkCurrent.js";
 import { BatteryUnavailableError, TopologyConfigError } from "./errors.js";
-import { Mutex } from "./mutex.js";
 
 /** Rated currents; a BMS such as JBD's reports capacity but not these, so they come from config. */
 export interface PhysicalBatteryLimits {

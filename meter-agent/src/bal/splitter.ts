@@ -1,8 +1,8 @@
+import { Mutex } from "../common/mutex.js";
 import { allocate, type AllocationSlot, type PartitionPolicy } from "./allocate.js";
 import type { Battery, BatteryStatus, Clock } from "./battery.js";
 import { checkCurrent, withinLimit } from "./checkCurrent.js";
 import { TopologyConfigError } from "./errors.js";
-import { Mutex } from "./mutex.js";
 
 export interface PartitionSpec {
   readonly name: string;
