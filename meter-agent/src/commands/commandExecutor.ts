@@ -8,7 +8,7 @@ import {
 
 import type { Battery, BatteryStatus } from "../bal/battery.js";
 import type { AgentClock } from "../readings/clock.js";
-import type { ReadingStore, StoreCounts } from "../store/readingStore.js";
+import type { ReadingStore, StoreCounts, UplinkCounts } from "../store/readingStore.js";
 import { aggregateReadings, type ReadingAggregate } from "./aggregateReadings.js";
 import { CommandReplayedError } from "./commandErrors.js";
 import {
@@ -73,6 +73,8 @@ export interface MeterStatus extends MeterState {
   batteryError?: string;
   lastReading: (SignedReadingJson & { deliveredMs: number | null }) | null;
   counts: StoreCounts;
+  /** Per uplink the agent owes readings to. */
+  uplinks: Record<string, UplinkCounts>;
   billingRates: BillingRates[];
 }
 
@@ -190,17 +192,14 @@ export class CommandExecutor {
     return store.transaction(() => {
       this.#claimNonce(authority);
       const result: AcknowledgeResult = { acknowledged: [], alreadyDelivered: [], unknown: [] };
-      const fresh: bigint[] = [];
+      const now = clock.now();
+      // Per uplink: a reading the gateway already has is still news to the controller.
       for (const sequence of sequences) {
-        const stored = store.get(sequence);
-        if (stored === undefined) result.unknown.push(sequence.toString());
-        else if (stored.deliveredMs !== null) result.alreadyDelivered.push(sequence.toString());
-        else {
-          fresh.push(sequence);
+        if (store.get(sequence) === undefined) result.unknown.push(sequence.toString());
+        else if (store.markDelivered([sequence], DELIVERED_VIA_CONTROLLER, now) === 1)
           result.acknowledged.push(sequence.toString());
-        }
+        else result.alreadyDelivered.push(sequence.toString());
       }
-      if (fresh.length > 0) store.markDelivered(fresh, DELIVERED_VIA_CONTROLLER, clock.now());
       return result;
     });
   }
@@ -219,6 +218,7 @@ export class CommandExecutor {
       lastReading:
         last === undefined ? null : { ...signedReadingToJson(last), deliveredMs: last.deliveredMs },
       counts: store.counts(),
+      uplinks: store.uplinkCounts(),
       billingRates: readBillingRates(store),
     };
   }

@@ -6,6 +6,8 @@ import { LedgerNotYetError, recordMeterReadings } from "@gridmesh/contracts/ethe
 import { type DeliveryOutcome, type Uplink, UplinkError } from "./uplink.js";
 
 export interface ChainUplinkOptions {
+  /** The store tracks deliveries under this name. Default "chain". */
+  name?: string;
   /** The meter's key, connected to a provider: readings go out as the meter's own transactions. */
   wallet: BaseWallet;
   ledger: Address;
@@ -21,7 +23,7 @@ export interface ChainUplinkOptions {
  * readings in order, so this uplink offers the oldest pending ones first.
  */
 export class ChainUplink implements Uplink {
-  readonly name = "chain";
+  readonly name: string;
   readonly order = "oldest-first";
   readonly batchSize: number;
   readonly #ledger: Contract;
@@ -30,6 +32,7 @@ export class ChainUplink implements Uplink {
   readonly #timeoutMs: number;
 
   constructor(options: ChainUplinkOptions) {
+    this.name = options.name ?? "chain";
     this.#ledger = new Contract(options.ledger, deliveryLedgerAbi, options.wallet);
     this.#meter = options.wallet.address as Address;
     this.batchSize = options.batchSize ?? 50;

@@ -22,10 +22,12 @@ export interface ForwardStats {
 }
 
 /**
- * Sends stored readings until none is pending, and keeps trying through outages. Only what the
- * store holds is sent, and a reading is marked delivered only after the receiver confirmed it, so a
- * crash at any point re-sends at most what was in flight; receivers treat (meter, sequence) as the
- * idempotency key and answer "duplicate", which counts as delivered.
+ * Sends stored readings through one uplink until none waits for it, and keeps trying through
+ * outages. Only what the store holds is sent, and a reading is marked delivered (for this uplink
+ * only) after the receiver confirmed it, so a crash at any point re-sends at most what was in
+ * flight; receivers treat (meter, sequence) as the idempotency key and answer "duplicate", which
+ * counts as delivered. An agent with several uplinks runs one forwarder per uplink, each with its
+ * own backoff, so one receiver's outage never holds back another's readings.
  */
 export class Forwarder {
   readonly stats: ForwardStats = { batches: 0, delivered: 0, duplicates: 0, rejected: 0, failures: 0 };
@@ -60,7 +62,7 @@ export class Forwarder {
   /** Sends one batch; returns how many readings it settled (0 when nothing is pending). */
   async sendOnce(): Promise<number> {
     const { store, uplink, log } = this.#o;
-    const batch = store.pending(uplink.batchSize, uplink.order);
+    const batch = store.pending(uplink.batchSize, uplink.order, uplink.name);
     if (batch.length === 0) return 0;
     const outcomes = await uplink.submit(batch);
     this.stats.batches++;
@@ -71,7 +73,7 @@ export class Forwarder {
         throw new UplinkError(`${uplink.name} answered for sequence ${o.sequence}, which was not sent`);
       if (o.status === "rejected") {
         this.stats.rejected++;
-        store.markExpired(o.sequence, o.reason, Date.now());
+        store.markExpired(o.sequence, uplink.name, o.reason, Date.now());
         log.warn(
           { sequence: o.sequence.toString(), reason: o.reason, uplink: uplink.name },
           "reading rejected for good",

@@ -3,6 +3,8 @@ import { readingReceiptsSchema, signedReadingToJson, type SignedReading } from "
 import { type DeliveryOutcome, type Uplink, UplinkError } from "./uplink.js";
 
 export interface HttpUplinkOptions {
+  /** The store tracks deliveries under this name. Default "gateway". */
+  name?: string;
   /** The gateway's readings endpoint, e.g. `http://gateway:8080/v1/readings`. */
   url: string;
   timeoutMs?: number;
@@ -14,13 +16,14 @@ export interface HttpUplinkOptions {
  * request needs no other; the gateway answers one receipt per reading, in order.
  */
 export class HttpUplink implements Uplink {
-  readonly name = "gateway";
+  readonly name: string;
   readonly order = "newest-first";
   readonly batchSize: number;
   readonly #url: string;
   readonly #timeoutMs: number;
 
   constructor(options: HttpUplinkOptions) {
+    this.name = options.name ?? "gateway";
     this.#url = new URL(options.url).toString();
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.batchSize = options.batchSize ?? 100;
