@@ -33,15 +33,27 @@ const simulatedSource = z.strictObject({
   baseLoadW: z.number().nonnegative().default(300),
 });
 
+/**
+ * The name the store tracks an uplink's deliveries under: changing it makes the renamed uplink a
+ * new one (it gets the readings still pending, then every new one). "controller" is the pull
+ * uplink's; "v1" marks readings an agent of the one-uplink era gave up on.
+ */
+const uplinkName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be 1-32 lower-case letters, digits, - or _")
+  .refine((n) => n !== "controller" && n !== "v1", "is reserved");
+
 const uplink = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("gateway"),
+    name: uplinkName.default("gateway"),
     url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
     batchSize: z.number().int().min(1).max(1000).default(100),
     timeoutMs: z.number().int().positive().default(10_000),
   }),
   z.strictObject({
     kind: z.literal("chain"),
+    name: uplinkName.default("chain"),
     rpcUrl: z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s) or ws(s) URL" }),
     batchSize: z.number().int().min(1).max(200).default(50),
     confirmations: z.number().int().min(1).default(1),
@@ -49,6 +61,13 @@ const uplink = z.discriminatedUnion("kind", [
   /** Pull only: the microgrid controller fetches readings with commands and acknowledges them. */
   z.strictObject({ kind: z.literal("controller") }),
 ]);
+
+export type UplinkConfig = z.infer<typeof uplink>;
+
+/** The store name of an uplink: its `name`, or "controller" for the pull uplink. */
+export function uplinkNameOf(u: UplinkConfig): string {
+  return u.kind === "controller" ? "controller" : u.name;
+}
 
 export const agentConfigSchema = z
   .strictObject({
@@ -71,7 +90,9 @@ export const agentConfigSchema = z
     /** How late after a boundary a sample still counts as taken at it; default a tenth of the interval. */
     boundaryToleranceMs: z.number().int().positive().optional(),
     source: z.discriminatedUnion("kind", [sdmSource, simulatedSource]),
-    uplink,
+    /** Where readings go: one uplink (`uplink`) or several (`uplinks`), each delivered independently. */
+    uplink: uplink.optional(),
+    uplinks: z.array(uplink).min(1, "name at least one uplink").max(8).optional(),
     /** Retry pacing of the forwarder after a failed delivery (doubling, with jitter). */
     forwarding: z
       .strictObject({
@@ -135,6 +156,18 @@ export const agentConfigSchema = z
       .default({ level: "info" }),
   })
   .superRefine((c, ctx) => {
+    if ((c.uplink === undefined) === (c.uplinks === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["uplinks"], message: "give exactly one of uplink or uplinks" });
+    }
+    const names = (c.uplinks ?? []).map(uplinkNameOf);
+    names.forEach((name, i) => {
+      if (names.indexOf(name) !== i)
+        ctx.addIssue({
+          code: "custom",
+          path: ["uplinks", i],
+          message: `a second uplink named "${name}": give each its own \`name\``,
+        });
+    });
     if (c.batteryServer !== undefined && c.battery === undefined) {
       ctx.addIssue({
         code: "custom",
@@ -146,10 +179,14 @@ export const agentConfigSchema = z
 
 type ParsedAgentConfig = z.infer<typeof agentConfigSchema>;
 
-/** The configuration with every path absolute; the device key's path is always set. */
-export type AgentConfig = Omit<ParsedAgentConfig, "identity"> & {
+/**
+ * The configuration with every path absolute, the device key's path always set, and the uplinks
+ * always as a list (a single `uplink` becomes a list of one).
+ */
+export type AgentConfig = Omit<ParsedAgentConfig, "identity" | "uplink" | "uplinks"> & {
   configDir: string;
   identity: ParsedAgentConfig["identity"] & { deviceKey: string };
+  uplinks: UplinkConfig[];
 };
 
 /** Validates a parsed configuration; paths inside it are resolved against `configDir`. */
@@ -159,11 +196,12 @@ export function parseAgentConfig(json: unknown, configDir: string): AgentConfig 
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new AgentConfigError(`invalid meter agent configuration:\n${lines.join("\n")}`);
   }
-  const c = parsed.data;
+  const { uplink, uplinks, ...c } = parsed.data;
   const at = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
   const keystore = at(c.key.keystore);
   return {
     ...c,
+    uplinks: uplinks ?? [uplink!],
     configDir,
     dataDir: at(c.dataDir),
     key: {

@@ -7,25 +7,16 @@ import { after, before, describe, it } from "node:test";
 import { Wallet } from "ethers";
 import { pino } from "pino";
 
-import {
-  buildMeterCommand,
-  meterCommandDomain,
-  meterCommandToJson,
-  meterCommandTypes,
-  mutableTypes,
-  type Address,
-  type MeterCommandName,
-  type MeterCommandParamsInput,
-} from "@gridmesh/contracts";
+import type { Address } from "@gridmesh/contracts";
 
 import { NetworkedBattery } from "../bal/network/networkedBattery.js";
+import { commandClient } from "../commands/commandTesting.js";
 import { createKeystore } from "../signing/keystore.js";
 import { tempDir } from "../testing/tempDir.js";
 import { parseAgentConfig } from "./agentConfig.js";
 import { MeterAgent } from "./meterAgent.js";
 
 const SECRET = "a shared secret of the microgrid controller, 32+ chars";
-const commandTypes = mutableTypes(meterCommandTypes);
 
 /**
  * The whole agent in one process, as the microgrid controller sees it: readings made from a
@@ -40,27 +31,7 @@ describe(
     let agent: MeterAgent;
     let meter: Address;
     let cleanup: () => Promise<void>;
-    let nonce = 0n;
-
-    async function command<K extends MeterCommandName>(name: K, params: MeterCommandParamsInput<K>) {
-      const message = buildMeterCommand(
-        meter,
-        ++nonce,
-        BigInt(Math.floor(Date.now() / 1000) + 60),
-        name,
-        params,
-      );
-      const signature = await controller.signTypedData(meterCommandDomain(31337n), commandTypes, message);
-      const response = await fetch(new URL("/v1/commands", agent.commandsUrl), {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ command: meterCommandToJson(message), signature }),
-      });
-      return {
-        status: response.status,
-        body: (await response.json()) as { result: Record<string, unknown> },
-      };
-    }
+    const command = commandClient({ url: () => agent.commandsUrl, controller, meter: () => meter });
 
     before(async () => {
       const t = await tempDir();

@@ -26,7 +26,7 @@ import { SdmMeter } from "../serial/sdmMeter.js";
 import { loadKeystore, readPassphrase } from "../signing/keystore.js";
 import { ReadingSigner } from "../signing/readingSigner.js";
 import { ReadingStore } from "../store/readingStore.js";
-import type { AgentConfig } from "./agentConfig.js";
+import { type AgentConfig, type UplinkConfig, uplinkNameOf } from "./agentConfig.js";
 import { openAgentBattery } from "./agentBattery.js";
 
 const DAY_MS = 86_400_000;
@@ -36,7 +36,8 @@ export interface AgentParts {
   store: ReadingStore;
   recorder: ReadingRecorder;
   source: RegisterSource;
-  forwarder: Forwarder | undefined;
+  /** One per pushing uplink (gateway, chain), each with its own retries; the controller pulls. */
+  forwarders: Forwarder[];
   clock: AgentClock;
   battery: Battery | undefined;
   policy: BatteryPolicyLoop | undefined;
@@ -58,8 +59,8 @@ export function storePath(config: AgentConfig): string {
 
 /**
  * The meter agent: at every interval boundary it reads the meter's registers, signs the interval's
- * reading, stores it durably and hands it to the forwarder, which delivers stored readings
- * through outages (store-and-forward, seed 000 §2.1).
+ * reading, stores it durably, owed to each configured uplink, and hands it to the forwarders, which
+ * deliver stored readings through outages (store-and-forward, seed 000 §2.1), each uplink on its own.
  */
 export class MeterAgent {
   readonly #log: Logger;
@@ -81,14 +82,14 @@ export class MeterAgent {
     log.info(
       {
         meter: wallet.address,
-        uplink: config.uplink.kind,
+        uplinks: parts.store.uplinks,
         source: config.source.kind,
         intervalSeconds: config.intervalSeconds,
         pending: parts.store.counts().pending,
       },
       "meter agent started",
     );
-    parts.forwarder?.start();
+    for (const f of parts.forwarders) f.start();
     parts.policy?.start();
     if (parts.commands !== undefined)
       log.info({ url: await parts.commands.listen() }, "controller commands accepted");
@@ -104,8 +105,9 @@ export class MeterAgent {
     return this.#parts.store;
   }
 
-  get forwarder(): Forwarder | undefined {
-    return this.#parts.forwarder;
+  /** The forwarders of the pushing uplinks, in configuration order. */
+  get forwarders(): readonly Forwarder[] {
+    return this.#parts.forwarders;
   }
 
   /** Where the home battery is served (networked BAL), when configured. */
@@ -131,7 +133,7 @@ export class MeterAgent {
     await this.#parts.commands?.close();
     await this.#parts.batteryServer?.close();
     await this.#parts.policy?.stop();
-    await this.#parts.forwarder?.stop();
+    await Promise.all(this.#parts.forwarders.map((f) => f.stop()));
     await this.#parts.close();
     this.#parts.store.close();
     this.#log.info("meter agent stopped");
@@ -148,7 +150,7 @@ export class MeterAgent {
   }
 
   async #sample(): Promise<void> {
-    const { source, recorder, forwarder } = this.#parts;
+    const { source, recorder, forwarders } = this.#parts;
     try {
       const outcome = await recorder.record(await source.read());
       if (outcome.kind === "recorded") {
@@ -162,7 +164,7 @@ export class MeterAgent {
           },
           "reading stored",
         );
-        forwarder?.notify();
+        for (const f of forwarders) f.notify();
       } else if (outcome.kind === "anchored" && outcome.reason !== "first") {
         this.#log.warn(
           { interval: outcome.interval.toString(), reason: outcome.reason },
@@ -187,7 +189,7 @@ export class MeterAgent {
 async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Promise<AgentParts> {
   const meter = wallet.address as Address;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = ReadingStore.open(storePath(config), meter);
+  const store = ReadingStore.open(storePath(config), meter, { uplinks: config.uplinks.map(uplinkNameOf) });
   const clock = configuredClock(config.clock);
   const closers: (() => Promise<void>)[] = [];
   try {
@@ -202,11 +204,12 @@ async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Pro
       intervalSeconds: config.intervalSeconds,
       toleranceMs: config.boundaryToleranceMs ?? (config.intervalSeconds * 1000) / 10,
     });
-    const uplink = openUplink(config, wallet, closers);
-    const forwarder =
-      uplink === undefined
-        ? undefined
-        : new Forwarder({ store, uplink, log: log.child({ part: "forwarder" }), ...config.forwarding });
+    const forwarders = config.uplinks.flatMap((u) => {
+      const uplink = openUplink(u, config, wallet, closers);
+      if (uplink === undefined) return [];
+      const forwarderLog = log.child({ part: "forwarder", uplink: uplink.name });
+      return [new Forwarder({ store, uplink, log: forwarderLog, ...config.forwarding })];
+    });
 
     let battery: Battery | undefined;
     let policy: BatteryPolicyLoop | undefined;
@@ -259,7 +262,7 @@ async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Pro
     const close = async () => {
       for (const c of closers.reverse()) await c();
     };
-    return { store, recorder, source, forwarder, clock, battery, policy, commands, batteryServer, close };
+    return { store, recorder, source, forwarders, clock, battery, policy, commands, batteryServer, close };
   } catch (e) {
     store.close();
     for (const c of closers.reverse()) await c();
@@ -296,17 +299,18 @@ async function openSource(
 }
 
 function openUplink(
+  u: UplinkConfig,
   config: AgentConfig,
   wallet: Wallet,
   closers: (() => Promise<void>)[],
 ): Uplink | undefined {
-  const u = config.uplink;
   if (u.kind === "gateway")
-    return new HttpUplink({ url: u.url, batchSize: u.batchSize, timeoutMs: u.timeoutMs });
+    return new HttpUplink({ name: u.name, url: u.url, batchSize: u.batchSize, timeoutMs: u.timeoutMs });
   if (u.kind === "chain") {
     const provider = new JsonRpcProvider(u.rpcUrl, config.chain.chainId, { staticNetwork: true });
     closers.push(() => Promise.resolve(provider.destroy()));
     return new ChainUplink({
+      name: u.name,
       wallet: wallet.connect(provider),
       ledger: config.chain.ledger as Address,
       batchSize: u.batchSize,

@@ -24,6 +24,10 @@ const INTERVAL_S = 10;
 const SPEED = 1000;
 const CHAOS_MS = Number(process.env.GRIDMESH_CHAOS_MS ?? 30_000);
 
+/**
+ * Two uplinks, each cut at random on its own while the agent is killed at random: each must end up
+ * with every reading exactly once.
+ */
 describe("store-and-forward through crashes and outages", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
@@ -31,6 +35,11 @@ describe("store-and-forward through crashes and outages", () => {
   let meter: Address;
   const ledger = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as Address;
   const receiver = new ReadingReceiver({ chainId: 31337n, ledger });
+  const mirror = new ReadingReceiver({ chainId: 31337n, ledger });
+  const receivers = [
+    { name: "gateway", receiver },
+    { name: "mirror", receiver: mirror },
+  ];
   const children = new Set<ChildProcess>();
 
   const startAgent = () => {
@@ -53,6 +62,7 @@ describe("store-and-forward through crashes and outages", () => {
   before(async () => {
     ({ dir, cleanup } = await tempDir());
     await receiver.start();
+    await mirror.start();
     const wallet = await createKeystore(join(dir, "key.json"), "crash test passphrase", { scryptN: 1024 });
     meter = wallet.address as Address;
     const now = Date.now();
@@ -67,7 +77,10 @@ describe("store-and-forward through crashes and outages", () => {
         // Nearly a whole interval: timer jitter must not cost readings in a test 1000× sped up.
         boundaryToleranceMs: 9_000,
         source: { kind: "simulated", originMs: now, startImportWh: 10_000 },
-        uplink: { kind: "gateway", url: receiver.url, batchSize: 200, timeoutMs: 2000 },
+        uplinks: [
+          { kind: "gateway", url: receiver.url, batchSize: 200, timeoutMs: 2000 },
+          { kind: "gateway", name: "mirror", url: mirror.url, batchSize: 200, timeoutMs: 2000 },
+        ],
         forwarding: { minBackoffMs: 50, maxBackoffMs: 500 },
         clock: { originMs: now, speed: SPEED },
         log: { level: "error" },
@@ -78,6 +91,7 @@ describe("store-and-forward through crashes and outages", () => {
   after(async () => {
     for (const c of children) c.kill("SIGKILL");
     await receiver.cut();
+    await mirror.cut();
     await cleanup();
   });
 
@@ -89,16 +103,16 @@ describe("store-and-forward through crashes and outages", () => {
     let kills = 0;
     let cuts = 0;
 
-    // The uplink goes down and comes back at random, independently of the crashes.
-    const chaos = (async () => {
+    // Each uplink goes down and comes back at random, independently of the other and of the crashes.
+    const chaos = receivers.map(async ({ receiver: r }) => {
       while (Date.now() < deadline) {
         await sleep(between(500, 3000));
-        await receiver.cut();
+        await r.cut();
         cuts++;
         await sleep(between(200, 2500));
-        await receiver.start();
+        await r.start();
       }
-    })();
+    });
     while (Date.now() < deadline) {
       const { child, exited } = startAgent();
       await sleep(between(300, 3500));
@@ -107,9 +121,9 @@ describe("store-and-forward through crashes and outages", () => {
       assert.equal(signal, "SIGKILL", `the agent died on its own: ${stderr}`);
       kills++;
     }
-    await chaos;
+    await Promise.all(chaos);
 
-    // Uplink back for good: a last, graceful run drains what is pending.
+    // Uplinks back for good: a last, graceful run drains what is pending.
     const { child, exited } = startAgent();
     const store = ReadingStore.open(join(dir, "data", "readings.db"), meter);
     try {
@@ -122,33 +136,38 @@ describe("store-and-forward through crashes and outages", () => {
       assert.equal(code, 0, stderr);
       // The agent kept reading until it stopped; what it stored after the check above is sent by
       // the same forwarder code, in this process.
-      const drain = new Forwarder({
-        store,
-        uplink: new HttpUplink({ url: receiver.url }),
-        log: pino({ level: "silent" }),
-      });
-      while ((await drain.sendOnce()) > 0);
+      for (const { name, receiver: r } of receivers) {
+        const drain = new Forwarder({
+          store,
+          uplink: new HttpUplink({ name, url: r.url }),
+          log: pino({ level: "silent" }),
+        });
+        while ((await drain.sendOnce()) > 0);
+      }
       const counts = store.counts();
       const readings = store.since(0n, 1_000_000);
       const n = readings.length;
       console.log(
-        `seed ${seed}: ${n} readings, ${kills} SIGKILLs, ${cuts} uplink cuts, ${receiver.duplicates.length} duplicate deliveries`,
+        `seed ${seed}: ${n} readings, ${kills} SIGKILLs, ${cuts} uplink cuts, ` +
+          `${receiver.duplicates.length} + ${mirror.duplicates.length} duplicate deliveries`,
       );
       assert.ok(n >= 1000, `expected thousands of readings, got ${n}`);
-      assert.ok(kills >= 5 && cuts >= 3, `chaos too mild: ${kills} kills, ${cuts} cuts`);
+      assert.ok(kills >= 5 && cuts >= 6, `chaos too mild: ${kills} kills, ${cuts} cuts`);
       assert.deepEqual(counts, { total: n, pending: 0, delivered: n, expired: 0 });
 
-      // No lost reading: sequences 1..n, every one stored by the receiver, with the agent's signature.
+      // No lost reading: sequences 1..n, every one stored by each receiver, with the agent's signature.
       readings.forEach((r, i) => assert.equal(r.reading.sequence, BigInt(i + 1)));
-      assert.equal(receiver.stored.size, n, "the receiver holds each reading once");
-      for (const r of readings) {
-        const got = receiver.stored.get(`${meter.toLowerCase()}:${r.reading.sequence}`);
-        assert.ok(got, `reading ${r.reading.sequence} never arrived`);
-        assert.deepEqual(got, { reading: r.reading, signature: r.signature });
+      for (const { name, receiver: r } of receivers) {
+        assert.equal(r.stored.size, n, `${name} holds each reading once`);
+        for (const s of readings) {
+          const got = r.stored.get(`${meter.toLowerCase()}:${s.reading.sequence}`);
+          assert.ok(got, `reading ${s.reading.sequence} never arrived at ${name}`);
+          assert.deepEqual(got, { reading: s.reading, signature: s.signature });
+        }
+        // No conflicting duplicate: a reading sent twice is byte-identical, so receivers may drop it.
+        assert.ok(r.duplicates.every((d) => d.identical));
+        assert.deepEqual(r.rejected, []);
       }
-      // No conflicting duplicate: a reading sent twice is byte-identical, so receivers may drop it.
-      assert.ok(receiver.duplicates.every((d) => d.identical));
-      assert.deepEqual(receiver.rejected, []);
       // Readings of consecutive intervals are continuous; every interval's registers only grow.
       for (let i = 1; i < n; i++) {
         const [a, b] = [readings[i - 1]!.reading, readings[i]!.reading];

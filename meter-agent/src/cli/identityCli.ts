@@ -32,7 +32,7 @@ commands:
 options:
   --config <file>              configuration file (default ./agent.json)
   --gateway <url>              the gateway's base URL (default: identity.gateway in the configuration,
-                               else the gateway uplink's URL without /v1/readings)
+                               else the first gateway uplink's URL without /v1/readings)
 provision:  --attributes manufacturer=…,model=…,serial=…[,name=value…]  [--owner-msp <MSP id>]
 seal:       [--k <n>] (default 2)  [--verifiers <MSP>,<MSP>,…] (default: every registered one)
 revoke:     --reason <text>
@@ -180,8 +180,8 @@ async function deviceContext(config: AgentConfig, values: Values): Promise<Devic
 }
 
 function gatewayUrl(config: AgentConfig, values: Values, need: boolean): string | undefined {
-  const uplink =
-    config.uplink.kind === "gateway" ? config.uplink.url.replace(/\/v1\/readings\/?$/, "") : undefined;
+  const gateway = config.uplinks.find((u) => u.kind === "gateway");
+  const uplink = gateway?.url.replace(/\/v1\/readings\/?$/, "");
   const url = values.gateway ?? config.identity.gateway ?? uplink;
   if (url === undefined && need) {
     throw new AgentConfigError(

@@ -28,7 +28,7 @@ init options (it creates the meter key and the device key, both under the one pa
   --chain-id <n> --ledger <0x…>                    the DeliveryLedger readings are signed for
   --interval <seconds>                             trading interval (default 900)
   --serial <path> [--slave <n>] [--model SDM120|SDM630] | --simulated
-  --gateway <url> | --rpc <url> | --controller     where readings go
+  --gateway <url> --rpc <url> --controller         where readings go (one or more)
   --data-dir <dir>                                 default ./data
 `;
 
@@ -96,11 +96,13 @@ async function init(configPath: string, v: InitValues): Promise<number> {
   if (await exists(configPath))
     throw new AgentConfigError(`${configPath} exists; refusing to overwrite a meter's configuration`);
   const str = (k: string) => (typeof v[k] === "string" ? v[k] : undefined);
-  const uplinks = [str("gateway"), str("rpc"), v.controller ? "controller" : undefined].filter(
-    (x) => x !== undefined,
-  );
-  if (uplinks.length !== 1)
-    throw new AgentConfigError("give exactly one of --gateway <url>, --rpc <url> or --controller");
+  const uplinks = [
+    str("gateway") === undefined ? undefined : { kind: "gateway", url: str("gateway") },
+    str("rpc") === undefined ? undefined : { kind: "chain", rpcUrl: str("rpc") },
+    v.controller ? { kind: "controller" } : undefined,
+  ].filter((x) => x !== undefined);
+  if (uplinks.length === 0)
+    throw new AgentConfigError("give at least one of --gateway <url>, --rpc <url> or --controller");
   if ((str("serial") === undefined) === !v.simulated)
     throw new AgentConfigError("give exactly one of --serial <path> or --simulated");
   const config = {
@@ -116,12 +118,7 @@ async function init(configPath: string, v: InitValues): Promise<number> {
     source: v.simulated
       ? { kind: "simulated", originMs: Date.now() }
       : { kind: "sdm", path: str("serial"), slave: Number(str("slave")), model: str("model") },
-    uplink:
-      str("gateway") !== undefined
-        ? { kind: "gateway", url: str("gateway") }
-        : str("rpc") !== undefined
-          ? { kind: "chain", rpcUrl: str("rpc") }
-          : { kind: "controller" },
+    ...(uplinks.length === 1 ? { uplink: uplinks[0] } : { uplinks }),
     identity: { deviceKey: "device-key.json" },
   };
   // Validate everything before creating anything, so a typo leaves no half-made meter behind.
@@ -173,6 +170,7 @@ async function status(configPath: string): Promise<number> {
     const out = {
       meter,
       counts: store.counts(),
+      uplinks: store.uplinkCounts(),
       lastReading:
         last === undefined
           ? null

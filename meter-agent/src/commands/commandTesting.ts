@@ -4,7 +4,17 @@ import { join } from "node:path";
 
 import { Wallet } from "ethers";
 
-import type { Address, MeterReading } from "@gridmesh/contracts";
+import {
+  buildMeterCommand,
+  meterCommandDomain,
+  meterCommandToJson,
+  meterCommandTypes,
+  mutableTypes,
+  type Address,
+  type MeterCommandName,
+  type MeterCommandParamsInput,
+  type MeterReading,
+} from "@gridmesh/contracts";
 
 import { ReadingSigner, type ReadingDomain } from "../signing/readingSigner.js";
 import { ReadingStore } from "../store/readingStore.js";
@@ -84,4 +94,32 @@ export async function appendReadings(
     out.push(reading);
   }
   return out;
+}
+
+/**
+ * A microgrid controller's side of the command protocol, for tests of a running agent: each call
+ * signs a command for `meter` with the next nonce (valid a minute) and posts it to the agent's
+ * command server at `url`.
+ */
+export function commandClient(options: {
+  url: () => string | undefined;
+  controller: Pick<Wallet, "signTypedData">;
+  meter: () => Address;
+}) {
+  const types = mutableTypes(meterCommandTypes);
+  let nonce = 0n;
+  return async function command<K extends MeterCommandName>(name: K, params: MeterCommandParamsInput<K>) {
+    const expiry = BigInt(Math.floor(Date.now() / 1000) + 60);
+    const message = buildMeterCommand(options.meter(), ++nonce, expiry, name, params);
+    const signature = await options.controller.signTypedData(meterCommandDomain(31337n), types, message);
+    const response = await fetch(new URL("/v1/commands", options.url()), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ command: meterCommandToJson(message), signature }),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { result: Record<string, unknown> },
+    };
+  };
 }
