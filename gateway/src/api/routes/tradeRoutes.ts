@@ -32,13 +32,21 @@ export const tradesRoute = defineRoute({
   path: "/v1/trades",
   tag: "market",
   summary: "Fills with both orders' owners and meters, the clearing price and the batch's settlement status",
-  description: "`account` matches trades where the address owns the offer or the bid.",
-  query: z.strictObject({
-    account: addressParam.optional(),
-    interval: uint64Param.optional(),
-    limit: limitParam,
-    cursor: tradesCursor.param,
-  }),
+  description:
+    "`account` matches trades where the address owns the offer or the bid; fromInterval and toInterval are inclusive.",
+  query: z
+    .strictObject({
+      account: addressParam.optional(),
+      interval: uint64Param.optional(),
+      fromInterval: uint64Param.optional(),
+      toInterval: uint64Param.optional(),
+      limit: limitParam,
+      cursor: tradesCursor.param,
+    })
+    .refine(
+      (q) => q.fromInterval === undefined || q.toInterval === undefined || q.fromInterval <= q.toInterval,
+      { path: ["toInterval"], message: "must not be below fromInterval" },
+    ),
   response: "TradePage",
   async handle({ query, deps }) {
     const limit = query.limit ?? DEFAULT_LIMIT;
@@ -48,6 +56,8 @@ export const tradesRoute = defineRoute({
       c.and(`(seller.owner = ${account} OR buyer.owner = ${account})`);
     }
     if (query.interval !== undefined) c.and(`f.interval_index = ${c.param(query.interval)}`);
+    if (query.fromInterval !== undefined) c.and(`f.interval_index >= ${c.param(query.fromInterval)}`);
+    if (query.toInterval !== undefined) c.and(`f.interval_index <= ${c.param(query.toInterval)}`);
     if (query.cursor !== undefined) {
       const [t, batch, position] = query.cursor;
       c.and(

@@ -67,6 +67,7 @@ const cases: BadRequest[] = [
   { path: "/v1/readings?meter=x&limit=0", status: 400, issues: ["query.meter", "query.limit"] },
   { path: "/v1/readings?fromInterval=9&toInterval=8", status: 400, issues: ["query.toInterval"] },
   { path: "/v1/trades?account=0xzz&interval=1.5", status: 400, issues: ["query.account", "query.interval"] },
+  { path: "/v1/trades?fromInterval=5&toInterval=4", status: 400, issues: ["query.toInterval"] },
   { path: "/v1/settlements?status=done", status: 400, issues: ["query.status"] },
   { path: "/v1/nope", status: 404, message: /no route GET \/v1\/nope/ },
   { path: "/v1/orders/", status: 404 },

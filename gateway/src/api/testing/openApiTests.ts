@@ -33,7 +33,18 @@ const routes: [string, string, string[]][] = [
   ],
   ["get", "/v1/clearings", ["query:from", "query:to", "query:status", "query:limit", "query:cursor"]],
   ["get", "/v1/clearings/{interval}", ["path:interval"]],
-  ["get", "/v1/trades", ["query:account", "query:interval", "query:limit", "query:cursor"]],
+  [
+    "get",
+    "/v1/trades",
+    [
+      "query:account",
+      "query:interval",
+      "query:fromInterval",
+      "query:toInterval",
+      "query:limit",
+      "query:cursor",
+    ],
+  ],
   ["get", "/v1/settlements", ["query:interval", "query:status", "query:limit", "query:cursor"]],
   [
     "get",

@@ -195,6 +195,15 @@ export function describeReadRoutes(ctx: () => SuiteContext): void {
           all.filter((t) => t.seller.owner === accounts.bob && t.interval === "100"),
         ],
         ["?interval=101", all.filter((t) => t.interval === "101")],
+        ["?fromInterval=101", all.filter((t) => BigInt(t.interval) >= 101n)],
+        ["?toInterval=100", all.filter((t) => BigInt(t.interval) <= 100n)],
+        [
+          `?account=${accounts.dave}&fromInterval=100&toInterval=100`,
+          all.filter(
+            (t) =>
+              t.interval === "100" && (t.buyer.owner === accounts.dave || t.seller.owner === accounts.dave),
+          ),
+        ],
       ];
       for (const [query, list] of cases) {
         assert.ok(query === "" || list.length < all.length, `${query} filters something`);
