@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 
+import type * as identity from "../../../gateway/src/api/identitySchemas.js";
 import type * as api from "../../../gateway/src/api/schemas.js";
 
 export type Order = z.infer<typeof api.orderSchema>;
@@ -16,3 +17,6 @@ export type Settlement = z.infer<typeof api.settlementSchema>;
 export type StoredReading = z.infer<typeof api.storedReadingSchema>;
 export type Device = z.infer<typeof api.deviceSchema>;
 export type Page<T> = { items: T[]; nextCursor: string | null };
+
+export type IdentityStatus = z.infer<typeof identity.identityStatusSchema>;
+export type ChaincodeEvent = z.infer<typeof identity.chaincodeEventSchema>;
