@@ -1,12 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { expect } from "chai";
+import { Contract, type ContractTransactionResponse, JsonRpcProvider, MaxUint256, Wallet } from "ethers";
+
+import { energyMarketAbi, testDollarAbi } from "@gridmesh/contracts";
+
+import { devAccountKey } from "../../scripts/local/devAccounts.js";
+import { processTree, stillRunning, type ProcessInfo } from "../helpers/processTree.js";
+import { waitFor } from "../helpers/serviceProcess.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -14,7 +21,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
  * Runs the README's `npm start`, detached in its own process group as a terminal job would be.
  * GRIDMESH_SKIP_INSTALL keeps the bootstrap from reinstalling node_modules under this test run.
  */
-function startLocalSystem(args: string[]): { child: ChildProcess; output: () => string } {
+function npmStart(args: string[]): { child: ChildProcess; output: () => string } {
   const child = spawn("npm", ["start", "--silent", "--", ...args], {
     cwd: root,
     detached: true,
@@ -32,16 +39,6 @@ function startLocalSystem(args: string[]): { child: ChildProcess; output: () => 
   return { child, output: () => output };
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
   const res = await fetch(url, {
     method: "POST",
@@ -51,6 +48,12 @@ async function rpc(url: string, method: string, params: unknown[]): Promise<unkn
   const body = (await res.json()) as { result?: unknown; error?: { message: string } };
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
 }
 
 async function freePort(): Promise<number> {
@@ -72,76 +75,175 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-describe("npm start (scripts/start.ts)", function () {
-  this.timeout(180_000);
-  const children: ChildProcess[] = [];
+/** The first capture of `pattern` in the output, once it is there. */
+const printed = (output: () => string, pattern: RegExp) => () => pattern.exec(output())?.[1];
 
-  afterEach(function () {
+async function send(contract: Contract, method: string, ...args: unknown[]): Promise<void> {
+  await ((await contract.getFunction(method)(...args)) as ContractTransactionResponse).wait();
+}
+
+describe("npm start (scripts/start.ts)", function () {
+  this.timeout(240_000);
+  const children: ChildProcess[] = [];
+  const dirs: string[] = [];
+
+  afterEach(async function () {
     for (const child of children.splice(0)) {
       if (child.pid !== undefined && groupAlive(child.pid)) process.kill(-child.pid, "SIGKILL");
     }
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
   });
 
-  it("serves JSON-RPC with the contracts deployed at the printed addresses and stops on Ctrl-C", async function () {
-    const port = await freePort();
-    const gatewayPort = await freePort();
+  it("runs three simulated homes on serial meters whose readings reach the gateway, clears and settles an interval on the simulated clock, and leaves nothing behind on Ctrl-C", async function () {
+    const [port, gatewayPort] = [await freePort(), await freePort()];
     const dataDir = await mkdtemp(path.join(tmpdir(), "gridmesh-start-"));
-    const { child, output } = startLocalSystem([
-      "--port",
-      String(port),
-      "--gateway-port",
-      String(gatewayPort),
-      "--interval",
-      "30",
-      "--data-dir",
-      dataDir,
+    dirs.push(dataDir);
+    // The web app is the other tests' business (test/e2e); its build would double this test's time.
+    const { child, output } = npmStart([
+      ...["--homes", "3", "--interval", "15", "--no-web", "--data-dir", dataDir],
+      ...["--port", String(port), "--gateway-port", String(gatewayPort)],
     ]);
     children.push(child);
     const exited = once(child, "exit");
-
-    const address = await waitFor(
-      "the printed TestDollar address",
-      () => /TestDollar\s+(0x[0-9a-fA-F]{40})/.exec(output())?.[1],
+    const startedAt = Date.now();
+    const fail = (what: string) => `${what}\n--- npm start said:\n${output().slice(-6000)}`;
+    await waitFor(
+      "the summary",
+      () => {
+        if (child.exitCode !== null) throw new Error(fail(`npm start exited with ${child.exitCode}`));
+        return output().includes("GridMesh local system is running") ? true : undefined;
+      },
       150_000,
     );
-    expect(output()).to.contain(`http://127.0.0.1:${port}`);
-
     const url = `http://127.0.0.1:${port}`;
-    expect(await rpc(url, "eth_chainId", [])).to.equal("0x7a69");
-    const code = (await rpc(url, "eth_getCode", [address, "latest"])) as string;
-    expect(code.length, "deployed bytecode").to.be.greaterThan(1_000);
-    // decimals() == 6 proves it is the token and not some other contract.
-    const decimals = await rpc(url, "eth_call", [{ to: address, data: "0x313ce567" }, "latest"]);
-    expect(BigInt(decimals as string)).to.equal(6n);
-
-    // The gateway runs against that chain: healthy, on the embedded database, timed by the contracts.
     const gateway = `http://127.0.0.1:${gatewayPort}`;
+    expect(output()).to.contain(`JSON-RPC          ${url}`);
     expect(output()).to.contain(`Gateway API       ${gateway}`);
-    const health = (await (await fetch(`${gateway}/v1/health`)).json()) as { ok: boolean; engine: string };
-    expect(health).to.include({ ok: true, engine: "pglite" });
-    const status = await fetch(`${gateway}/v1/clearings`);
-    expect(status.status).to.equal(200);
-    // Secure ID runs embedded, with the three verifier organisations able to attest.
-    const verifiers = JSON.stringify(await (await fetch(`${gateway}/v1/identity/verifiers`)).json());
-    for (const msp of ["Verifier1MSP", "Verifier2MSP", "Verifier3MSP"]) expect(verifiers).to.contain(msp);
+    expect(output(), "the summary says why there is no web app").to.match(
+      /Web app\s+not served: not requested/,
+    );
+    const meters = [
+      ...output().matchAll(/(home-0\d)\s+owner (0x[0-9a-fA-F]{40}).*meter (0x[0-9a-fA-F]{40})/g),
+    ];
+    expect(meters.map((m) => m[1])).to.deep.equal(["home-01", "home-02", "home-03"]);
+    const address = (label: string) => printed(output, new RegExp(`${label}\\s+(0x[0-9a-fA-F]{40})`))()!;
+    const [token, market] = [address("TestDollar"), address("EnergyMarket")];
+    console.log(`      (npm start was up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
 
-    // Ctrl-C in a terminal signals the whole foreground process group.
+    // The chain runs on the simulated clock: 60× the wall clock, give or take one clock tick.
+    const chainTime = async () =>
+      Number(
+        ((await rpc(url, "eth_getBlockByNumber", ["latest", false])) as { timestamp: string }).timestamp,
+      );
+    const [t0, w0] = [await chainTime(), Date.now()];
+    await new Promise((r) => setTimeout(r, 3000));
+    const [t1, w1] = [await chainTime(), Date.now()];
+    const rate = (t1 - t0) / ((w1 - w0) / 1000);
+    expect(rate, "chain seconds per wall-clock second").to.be.within(40, 80);
+    expect(t1 * 1000, "the chain is ahead of the wall clock").to.be.greaterThan(Date.now());
+
+    // Each home reads a serial meter through the real driver, on a pseudo-terminal of the device simulator.
+    for (const [, name] of meters) {
+      const config = JSON.parse(await readFile(path.join(dataDir, "homes", name!, "agent.json"), "utf8")) as {
+        source: { kind: string; path: string };
+      };
+      expect(config.source.kind, `${name}'s reading source`).to.equal("sdm");
+      expect(config.source.path).to.match(/^\/dev\/pts\/\d+$/);
+    }
+
+    // Home 1's owner offers, home 2's owner bids, by hand, for an interval whose gate is well ahead.
+    const provider = new JsonRpcProvider(url, 31337, { staticNetwork: true, cacheTimeout: -1 });
+    // Homes 1 and 2 are owned by Hardhat accounts 1 and 2 and trade by hand.
+    const [seller, buyer] = [new Wallet(devAccountKey(1), provider), new Wallet(devAccountKey(2), provider)];
+    expect(seller.address).to.equal(meters[0]![2]);
+    expect(buyer.address).to.equal(meters[1]![2]);
+    const interval = BigInt(Math.floor((await chainTime()) / 900) + 2);
+    for (const [owner, meter, place, price] of [
+      [seller, meters[0]![3]!, "placeOffer", 50_000n],
+      [buyer, meters[1]![3]!, "placeBid", 250_000n],
+    ] as const) {
+      await send(new Contract(token, testDollarAbi, owner), "approve", market, MaxUint256);
+      await send(new Contract(market, energyMarketAbi, owner), place, meter, interval, 400n, price);
+    }
+    provider.destroy();
+
+    // Readings from all three meters reach the gateway and the ledger.
+    await waitFor(
+      "a recorded reading of every meter at the gateway",
+      async () => {
+        for (const [, , , meter] of meters) {
+          const page = await getJson<{ items: { ledgerStatus: string }[] }>(
+            `${gateway}/v1/readings?meter=${meter}&ledgerStatus=recorded`,
+          );
+          if (page.items.length === 0) return undefined;
+        }
+        return true;
+      },
+      90_000,
+      500,
+    );
+    // The interval clears on chain before it starts, and settles from the meters' readings after it ends.
+    const clearing = await waitFor(
+      `interval ${interval} to clear`,
+      async () => {
+        const page = await getJson<{ items: { status: string; volumeWh: string; price: string }[] }>(
+          `${gateway}/v1/clearings?from=${interval}&to=${interval}`,
+        );
+        const c = page.items[0];
+        return c !== undefined && c.status !== "computed" && c.status !== "submitting" ? c : undefined;
+      },
+      90_000,
+      500,
+    );
+    expect(clearing.status, JSON.stringify(clearing)).to.equal("finalized");
+    expect(clearing.volumeWh).to.equal("400");
+    const settlement = await waitFor(
+      `interval ${interval} to settle`,
+      async () => {
+        const page = await getJson<{ items: { status: string }[] }>(
+          `${gateway}/v1/settlements?interval=${interval}`,
+        );
+        const s = page.items[0];
+        return s !== undefined && (s.status === "settled" || s.status === "failed") ? s : undefined;
+      },
+      90_000,
+      500,
+    );
+    expect(settlement.status, JSON.stringify(settlement)).to.equal("settled");
+
+    // Ctrl-C in a terminal signals the whole foreground process group; every process must end,
+    // whichever group it put itself in.
+    const tree: ProcessInfo[] = processTree(child.pid!);
+    const kinds = (pattern: RegExp) => tree.filter((p) => pattern.test(p.command)).length;
+    expect(kinds(/gridmesh-agent\.mjs run/), "agent processes").to.equal(3);
+    expect(kinds(/controllerMain\.ts/), "controller processes").to.equal(1);
+    expect(kinds(/gateway\/src\/main\.ts/), "gateway processes").to.equal(1);
+    expect(kinds(/homeDevicesMain\.ts/), "device simulator processes").to.equal(1);
+    expect(kinds(/^socat /), "socat pseudo-terminal pairs (3 meters, 2 batteries)").to.equal(5);
     process.kill(-child.pid!, "SIGINT");
     const [exitCode, signal] = (await exited) as [number | null, NodeJS.Signals | null];
-    expect(signal === "SIGINT" || exitCode === 0, `exit ${exitCode} ${signal}\n${output()}`).to.equal(true);
+    expect(signal === "SIGINT" || exitCode === 0, fail(`exit ${exitCode} ${signal}`)).to.equal(true);
     expect(output()).to.contain("SIGINT received, stopping");
     await waitFor(
-      "every process of the group to end",
-      () => (groupAlive(child.pid!) ? undefined : true),
-      10_000,
-    );
+      "every process to end",
+      () => (stillRunning(tree).length === 0 ? true : undefined),
+      20_000,
+    ).catch(() => {
+      throw new Error(
+        fail(
+          `still running:\n${stillRunning(tree)
+            .map((p) => `${p.pid} ${p.command}`)
+            .join("\n")}`,
+        ),
+      );
+    });
+    expect(groupAlive(child.pid!)).to.equal(false);
     for (const freed of [port, gatewayPort]) {
       const probe: Server = createServer();
       probe.listen(freed, "127.0.0.1");
       await once(probe, "listening");
       probe.close();
     }
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("refuses to start on a port that is taken, with a clear message", async function () {
@@ -150,7 +252,7 @@ describe("npm start (scripts/start.ts)", function () {
     await once(blocker, "listening");
     const port = (blocker.address() as { port: number }).port;
     try {
-      const { child, output } = startLocalSystem(["--port", String(port)]);
+      const { child, output } = npmStart(["--port", String(port), "--no-web"]);
       children.push(child);
       const [code] = (await once(child, "exit")) as [number | null];
       expect(code).to.equal(1);
@@ -160,11 +262,17 @@ describe("npm start (scripts/start.ts)", function () {
     }
   });
 
-  it("refuses an invalid port", async function () {
-    const { child, output } = startLocalSystem(["--port", "70000"]);
-    children.push(child);
-    const [code] = (await once(child, "exit")) as [number | null];
-    expect(code).to.equal(1);
-    expect(output()).to.match(/--port: .*65535/);
+  it("refuses an invalid port, and an interval too short for gate closure", async function () {
+    for (const [args, message] of [
+      [["--port", "70000"], /--port: .*65535/],
+      [["--interval", "3"], /--interval: must be at least 6/],
+      [["--homes", "0"], /--homes: /],
+    ] as const) {
+      const { child, output } = npmStart([...args]);
+      children.push(child);
+      const [code] = (await once(child, "exit")) as [number | null];
+      expect(code, output()).to.equal(1);
+      expect(output()).to.match(message);
+    }
   });
 });
