@@ -18,6 +18,18 @@ export const meterReadingTypes = {
   ],
 } as const;
 
+/**
+ * A wallet's short-lived permission to read its own account data from the gateway (its bills):
+ * signed in the wallet, checked by the gateway, never sent to a chain. `scope` says what it is for.
+ */
+export const customerAccessTypes = {
+  CustomerAccess: [
+    { name: "account", type: "address" },
+    { name: "scope", type: "string" },
+    { name: "expires", type: "uint64" },
+  ],
+} as const;
+
 /** The meter key's consent to be enrolled under an owner (MeterRegistry.enroll). */
 export const meterEnrollmentTypes = {
   MeterEnrollment: [
@@ -86,6 +98,17 @@ export interface TypedDataDomain {
 /** Readings are signed for one DeliveryLedger on one chain, so they cannot be replayed elsewhere. */
 export function deliveryLedgerDomain(chainId: bigint, ledger: Address): TypedDataDomain {
   return { name: "GridMesh DeliveryLedger", version: "1", chainId, verifyingContract: ledger };
+}
+
+export interface CustomerAccess {
+  account: Address;
+  scope: string;
+  expires: bigint;
+}
+
+/** Customer access is signed for the gateways of one chain (no contract verifies it). */
+export function gatewayDomain(chainId: bigint): Omit<TypedDataDomain, "verifyingContract"> {
+  return { name: "GridMesh Gateway", version: "1", chainId };
 }
 
 /** Enrolments and attestations are signed for one MeterRegistry on one chain. */

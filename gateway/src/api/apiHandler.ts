@@ -5,6 +5,7 @@ import { apiRoutes } from "./apiRoutes.js";
 import { hasJsonContentType, readJsonBody, sendJson } from "./httpIo.js";
 import { openApiDocument } from "./openApiDocument.js";
 import { handleCors } from "./cors.js";
+import { checkCustomerAccess } from "./customerAccess.js";
 import { checkOperatorToken } from "./operatorAuth.js";
 import { defineRoute, matchPath, type ApiDependencies, type Route } from "./route.js";
 
@@ -81,6 +82,13 @@ async function serve(
     throw new ApiError(405, `${req.method} is not allowed on ${path}; use ${allow}`, undefined, { allow });
   }
   const { route, raw } = match;
+  let customer: string | undefined;
+  if (route.customer === true) {
+    if (deps.deployment === undefined)
+      throw new ApiError(503, "this process serves no market (utility only)");
+    // Token lifetimes are real time, even when the utility runs on a simulated clock.
+    customer = checkCustomerAccess(req, deps.deployment.chainId, Math.floor(Date.now() / 1000));
+  }
   if (route.body !== undefined && !hasJsonContentType(req)) {
     throw new ApiError(
       415,
@@ -95,7 +103,7 @@ async function serve(
   if (!query.success) issues.push(...issuesOf("query", query.error));
   if (issues.length > 0) throw invalidRequest(issues);
 
-  if (route.respond !== undefined) return route.respond(req, res, deps);
+  if (route.respond !== undefined) return route.respond(req, res, deps, customer);
   let body: unknown;
   if (route.body !== undefined) {
     const parsed = route.body.safeParse(
@@ -104,7 +112,7 @@ async function serve(
     if (!parsed.success) throw invalidRequest(issuesOf("body", parsed.error));
     body = parsed.data;
   }
-  const result = await route.handle!({ params: params.data, query: query.data, body, deps });
+  const result = await route.handle!({ params: params.data, query: query.data, body, deps, customer });
   sendJson(res, 200, result);
 }
 

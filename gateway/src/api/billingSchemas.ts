@@ -142,6 +142,14 @@ export const billedMonthSchema = z.strictObject({
   bills: z.array(billSchema),
 });
 
+export const customerBillsSchema = z
+  .strictObject({
+    account: z.string().regex(/^0x[0-9a-f]{40}$/),
+    accounts: z.array(z.string()).describe("the customer accounts with a meter this wallet owns"),
+    months: z.array(billedMonthSchema).describe("latest first; each holds only this wallet's bills"),
+  })
+  .describe("a wallet's own bills");
+
 export const billsCsvSchema = z
   .string()
   .describe(
@@ -159,5 +167,6 @@ export const billingComponentSchemas = {
   BillLine: billLineSchema,
   Bill: billSchema,
   BilledMonth: billedMonthSchema,
+  CustomerBills: customerBillsSchema,
   BillsCsv: billsCsvSchema,
 } as const;

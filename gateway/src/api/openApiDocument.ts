@@ -7,7 +7,7 @@ type JsonSchema = Record<string, unknown>;
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "a parameter or the body is invalid; `issues` names each bad field",
-  401: "missing or wrong operator token",
+  401: "missing or wrong operator token, or customer wallet token",
   404: "no such resource",
   409: "the resource is not in a state that allows this",
   413: "body too large",
@@ -41,7 +41,7 @@ export function openApiDocument(routes: readonly Route[]): JsonSchema {
 
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const errors = [400, ...(route.operator ? [401] : []), ...(route.errors ?? []), 500];
+    const errors = [400, ...(route.operator || route.customer ? [401] : []), ...(route.errors ?? []), 500];
     const responses: Record<string, unknown> = {
       200: {
         description: "OK",
@@ -70,6 +70,7 @@ export function openApiDocument(routes: readonly Route[]): JsonSchema {
           }),
       responses,
       ...(route.operator ? { security: [{ operatorToken: [] }] } : {}),
+      ...(route.customer ? { security: [{ customerWallet: [] }] } : {}),
     };
   }
 
@@ -86,7 +87,16 @@ export function openApiDocument(routes: readonly Route[]): JsonSchema {
     paths,
     components: {
       schemas: components,
-      securitySchemes: { operatorToken: { type: "http", scheme: "bearer" } },
+      securitySchemes: {
+        operatorToken: { type: "http", scheme: "bearer" },
+        customerWallet: {
+          type: "http",
+          scheme: "GridMesh-Wallet",
+          description:
+            "base64url JSON { account, expires, signature }: the account's EIP-712 CustomerAccess " +
+            '(domain "GridMesh Gateway" v1 and the chain id; scope "read my account"), valid at most a day',
+        },
+      },
     },
   };
 }

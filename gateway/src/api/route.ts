@@ -56,6 +56,8 @@ export interface RouteInput<P extends z.ZodType, Q extends z.ZodType, B extends 
   query: z.output<Q>;
   body: z.output<B>;
   deps: ApiDependencies;
+  /** Customer routes: the wallet account the request proved it speaks for (lower-case). */
+  customer: string | undefined;
 }
 
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
@@ -67,6 +69,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   tag: string;
   /** Behind the operator's bearer token, and absent when none is configured. */
   operator?: boolean;
+  /** Behind a token the customer's wallet signed (customerAccess.ts); serves that account only. */
+  customer?: boolean;
   params?: P;
   query?: Q;
   body?: B;
@@ -81,7 +85,12 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   /** Returns the 200 body. Throw an ApiError to refuse. */
   handle?(input: RouteInput<P, Q, B>): Promise<unknown>;
   /** Instead of `handle`: writes the response itself after the router's checks (reads its own body). */
-  respond?(req: IncomingMessage, res: ServerResponse, deps: ApiDependencies): Promise<void>;
+  respond?(
+    req: IncomingMessage,
+    res: ServerResponse,
+    deps: ApiDependencies,
+    customer: string | undefined,
+  ): Promise<void>;
 }
 
 export type Route = RouteSpec<z.ZodType, z.ZodType, z.ZodType> & { params: z.ZodType; query: z.ZodType };

@@ -1,15 +1,20 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
+import { customerAccessTypes, gatewayDomain, mutableTypes } from "@gridmesh/contracts";
+import { Wallet } from "ethers";
+
 import { createDatabase } from "../../store/index.js";
-import { BillingFixture, logger } from "../../utility/billing/testing/billingFixture.js";
+import { BillingFixture, logger, meterAddress } from "../../utility/billing/testing/billingFixture.js";
+import { CUSTOMER_SCOPE } from "../customerAccess.js";
 import {
   billedMonthSchema,
+  customerBillsSchema,
   billingRatesListSchema,
   billingRatesSchema,
   billingRunResultSchema,
 } from "../billingSchemas.js";
-import { OPERATOR_TOKEN, startApiServer, type ApiServer } from "../testing/apiTestContext.js";
+import { CHAIN_ID, OPERATOR_TOKEN, startApiServer, type ApiServer } from "../testing/apiTestContext.js";
 
 describe("billing API", () => {
   let fx: BillingFixture;
@@ -153,5 +158,79 @@ describe("billing API", () => {
     assert.equal(badMonth.status, 400);
     assert.match(badMonth.text, /path.month: must be a month as YYYY-MM/);
     assert.equal((await call("/v1/operator/billing/months/2026-03/bills", {}, null)).status, 401);
+  });
+
+  void describe("a customer's own bills, behind a token signed in the customer's wallet", () => {
+    // A-1's meter (1) is Alice's in the registry; B-2's is someone else's.
+    const alice = new Wallet(Wallet.createRandom().privateKey);
+    const mallory = new Wallet(Wallet.createRandom().privateKey);
+    before(async () => {
+      await fx.db.query(
+        `INSERT INTO devices (meter, owner, device_id, status) VALUES
+           ($1, $2, '0x' || repeat('a1', 32), 'active'), ($3, $4, '0x' || repeat('b2', 32), 'active')`,
+        [meterAddress(1), alice.address.toLowerCase(), meterAddress(2), mallory.address.toLowerCase()],
+      );
+    });
+
+    const token = async (
+      signer: Wallet,
+      {
+        account = signer.address,
+        expires = Math.floor(Date.now() / 1000) + 3600,
+        scope = CUSTOMER_SCOPE,
+      } = {},
+    ) => {
+      const signature = await signer.signTypedData(
+        gatewayDomain(CHAIN_ID),
+        mutableTypes(customerAccessTypes),
+        {
+          account,
+          scope,
+          expires,
+        },
+      );
+      return Buffer.from(JSON.stringify({ account, expires, signature })).toString("base64url");
+    };
+    const asCustomer = (path: string, t: string | null) =>
+      api.call(path, t === null ? {} : { headers: { authorization: `GridMesh-Wallet ${t}` } });
+
+    void it("answers only the bills of accounts whose meters the wallet owns, as JSON and CSV", async () => {
+      const res = await asCustomer("/v1/customer/bills", await token(alice));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const body = customerBillsSchema.parse(res.body);
+      assert.equal(body.account, alice.address.toLowerCase());
+      assert.deepEqual(body.accounts, ["A-1"]);
+      assert.deepEqual(
+        body.months.map((m) => [m.month, m.bills.map((b: { accountNumber: string }) => b.accountNumber)]),
+        [["2026-03", ["A-1"]]],
+      );
+      const csv = await asCustomer("/v1/customer/months/2026-03/bills.csv", await token(alice));
+      assert.equal(csv.status, 200);
+      assert.equal(csv.headers.get("content-disposition"), 'attachment; filename="bills-2026-03.csv"');
+      const rows = csv.text.trimEnd().split("\r\n").slice(1);
+      assert.ok(rows.length > 0 && rows.every((r) => r.startsWith("2026-03,A-1,")), csv.text);
+      const none = await asCustomer("/v1/customer/months/2026-04/bills.csv", await token(alice));
+      assert.deepEqual([none.status, none.body], [404, { error: "you have no bill for 2026-04" }]);
+    });
+
+    void it("refuses a missing, forged, borrowed, expired or too long-lived token, saying why", async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const cases: [string | null, RegExp][] = [
+        [null, /account endpoints need Authorization: GridMesh-Wallet/],
+        ["not-base64-json", /malformed/],
+        // Mallory signs a token naming Alice's account.
+        [await token(mallory, { account: alice.address }), /not signed by the account it names/],
+        // A signature for another purpose does not open the bills.
+        [await token(alice, { scope: "something else" }), /not signed by the account it names/],
+        [await token(alice, { expires: now - 1 }), /has expired/],
+        [await token(alice, { expires: now + 2 * 86_400 }), /may live at most 86400 s/],
+      ];
+      for (const [t, message] of cases) {
+        const res = await asCustomer("/v1/customer/bills", t);
+        assert.equal(res.status, 401, `${String(t)}: ${res.text}`);
+        assert.match((res.body as { error: string }).error, message);
+        assert.match(res.headers.get("www-authenticate") ?? "", /GridMesh-Wallet/);
+      }
+    });
   });
 });

@@ -12,7 +12,7 @@ import {
 } from "../../utility/billing/index.js";
 import { ApiError, invalidRequest, issuesOf } from "../apiError.js";
 import { accountQuery, createBillsBodySchema, monthParam, ratesBodySchema } from "../billingSchemas.js";
-import { clockOf, defineRoute, matchPath, type Route } from "../route.js";
+import { clockOf, defineRoute, matchPath, type ApiDependencies, type Route } from "../route.js";
 
 const STATUS_OF: Record<BillingRefusal, number> = {
   rates_locked: 409,
@@ -155,11 +155,118 @@ const billsCsvRoute = defineRoute({
   },
 });
 
-/** The billing endpoints (issue 7): operator only, since bills name customers' accounts. */
+/** The customer accounts whose meters the wallet owns (the registry's owner of each meter). */
+async function accountsOf(deps: ApiDependencies, owner: string): Promise<string[]> {
+  const { rows } = await deps.db.query<{ account_number: string }>(
+    `SELECT DISTINCT sm.account_number FROM smart_meters sm JOIN devices d ON d.meter = sm.meter
+     WHERE d.owner = $1 ORDER BY sm.account_number`,
+    [owner],
+  );
+  return rows.map((r) => r.account_number);
+}
+
+/** One billed month of the given accounts, their bills merged in account order. */
+async function billedMonthOf(deps: ApiDependencies, month: string, accounts: readonly string[]) {
+  const parts = await Promise.all(accounts.map((a) => readBills(deps.db, { month, accountNumber: a })));
+  return { ...parts[0]!, accounts: parts.length, bills: parts.flatMap((p) => p.bills) };
+}
+
+async function billedMonthsOf(deps: ApiDependencies, accounts: readonly string[]): Promise<string[]> {
+  if (accounts.length === 0) return [];
+  const { rows } = await deps.db.query<{ month: string }>(
+    "SELECT DISTINCT month FROM bills WHERE account_number = ANY($1) ORDER BY month DESC LIMIT 24",
+    [accounts],
+  );
+  return rows.map((r) => r.month);
+}
+
+const customerBillsRoute = defineRoute({
+  method: "GET",
+  path: "/v1/customer/bills",
+  tag: "billing",
+  customer: true,
+  summary: "The signed-in wallet's own bills, latest month first (up to two years)",
+  description:
+    "Bills of every customer account with a meter the wallet owns in the registry, with their lines " +
+    "(usage at the time-of-use rates, export credit, P2P purchases and sales). Seed 002's " +
+    '"download personal usage"; the CSV form is /v1/customer/months/{month}/bills.csv.',
+  response: "CustomerBills",
+  errors: [503],
+  async handle({ deps, customer }) {
+    const accounts = await accountsOf(deps, customer!);
+    const months = await billedMonthsOf(deps, accounts);
+    return {
+      account: customer!,
+      accounts,
+      months: await Promise.all(
+        months.map(async (m) => {
+          const billedHere = await deps.db.query<{ account_number: string }>(
+            "SELECT account_number FROM bills WHERE month = $1 AND account_number = ANY($2) ORDER BY account_number",
+            [m, accounts],
+          );
+          return billedMonthOf(
+            deps,
+            m,
+            billedHere.rows.map((r) => r.account_number),
+          );
+        }),
+      ),
+    };
+  },
+});
+
+const customerCsvPath = "/v1/customer/months/{month}/bills.csv";
+
+const customerBillsCsvRoute = defineRoute({
+  method: "GET",
+  path: customerCsvPath,
+  tag: "billing",
+  customer: true,
+  summary: "The signed-in wallet's bills for one month as CSV, one row per bill line",
+  description: "Answers text/csv (a download named bills-<month>.csv), not JSON.",
+  params: monthPath,
+  response: "BillsCsv",
+  responseType: "text/csv",
+  errors: [404, 503],
+  async respond(req, res, deps, customer) {
+    const url = new URL(req.url ?? "/", "http://gateway");
+    const params = monthPath.safeParse(matchPath(customerCsvPath, url.pathname));
+    if (!params.success) throw invalidRequest(issuesOf("path", params.error));
+    const { month } = params.data;
+    const accounts = await accountsOf(deps, customer!);
+    const { rows } = await deps.db.query<{ account_number: string }>(
+      "SELECT account_number FROM bills WHERE month = $1 AND account_number = ANY($2) ORDER BY account_number",
+      [month, accounts],
+    );
+    if (rows.length === 0) throw new ApiError(404, `you have no bill for ${month}`);
+    const billed = await refusing(() =>
+      billedMonthOf(
+        deps,
+        month,
+        rows.map((r) => r.account_number),
+      ),
+    );
+    res
+      .writeHead(200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="bills-${month}.csv"`,
+        "x-content-type-options": "nosniff",
+        "cache-control": "no-store",
+      })
+      .end(billsCsv(billed));
+  },
+});
+
+/**
+ * The billing endpoints (issue 7): the operator's, for every account, and (issue 8) each
+ * customer's own, behind a token signed in the customer's wallet.
+ */
 export const billingRoutes: readonly Route[] = [
   ratesRoute,
   setRatesRoute,
   createBillsRoute,
   billsRoute,
   billsCsvRoute,
+  customerBillsRoute,
+  customerBillsCsvRoute,
 ];

@@ -99,6 +99,8 @@ const routes: [string, string, string[]][] = [
   ["post", "/v1/operator/billing/months/{month}/bills", ["path:month"]],
   ["get", "/v1/operator/billing/months/{month}/bills", ["path:month", "query:account"]],
   ["get", "/v1/operator/billing/months/{month}/bills.csv", ["path:month", "query:account"]],
+  ["get", "/v1/customer/bills", []],
+  ["get", "/v1/customer/months/{month}/bills.csv", ["path:month"]],
   ["get", "/v1/operator/supply", []],
   ["get", "/v1/operator/supply/routing", []],
   ["get", "/v1/operator/supply/battery", []],
@@ -185,11 +187,21 @@ export function describeOpenApi(ctx: () => SuiteContext): void {
         additionalProperties: false,
       });
 
-      assert.deepEqual(doc.components.securitySchemes, { operatorToken: { type: "http", scheme: "bearer" } });
+      assert.deepEqual(Object.keys(doc.components.securitySchemes), ["operatorToken", "customerWallet"]);
+      assert.deepEqual(doc.components.securitySchemes.operatorToken, { type: "http", scheme: "bearer" });
+      assert.match(
+        JSON.stringify(doc.components.securitySchemes.customerWallet),
+        /"scheme":"GridMesh-Wallet".*EIP-712 CustomerAccess/,
+      );
       for (const [method, path] of routes) {
         const operator = path.startsWith("/v1/operator/");
-        assert.deepEqual(op(method, path).security, operator ? [{ operatorToken: [] }] : undefined, path);
-        assert.equal("401" in op(method, path).responses, operator, path);
+        const customer = path.startsWith("/v1/customer/");
+        assert.deepEqual(
+          op(method, path).security,
+          operator ? [{ operatorToken: [] }] : customer ? [{ customerWallet: [] }] : undefined,
+          path,
+        );
+        assert.equal("401" in op(method, path).responses, operator || customer, path);
       }
 
       const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([A-Za-z]+)"/g)].map(

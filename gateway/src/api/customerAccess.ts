@@ -1,0 +1,59 @@
+import type { IncomingMessage } from "node:http";
+
+import { verifyTypedData } from "ethers";
+import { z } from "zod";
+
+import { customerAccessTypes, gatewayDomain, mutableTypes } from "@gridmesh/contracts";
+
+import { ApiError } from "./apiError.js";
+
+/** What a customer token may be used for, and how long one may live at most. */
+export const CUSTOMER_SCOPE = "read my account";
+export const MAX_TOKEN_SECONDS = 24 * 3600;
+
+const tokenSchema = z.strictObject({
+  account: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  expires: z.number().int().positive(),
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+});
+
+/**
+ * Checks `Authorization: GridMesh-Wallet <token>`, where the token is base64url JSON
+ * { account, expires, signature } and the signature is the account's EIP-712 CustomerAccess for
+ * this chain. No session is stored: each request proves itself, and a token dies at its expiry
+ * (at most a day ahead). Returns the account, lower-case.
+ */
+export function checkCustomerAccess(req: IncomingMessage, chainId: bigint, nowSeconds: number): string {
+  const challenge = { "www-authenticate": 'GridMesh-Wallet realm="gridmesh-customer"' };
+  const refuse = (message: string) => new ApiError(401, message, undefined, challenge);
+  const header = req.headers.authorization;
+  const encoded = header === undefined ? undefined : /^GridMesh-Wallet +(\S+) *$/i.exec(header)?.[1];
+  if (encoded === undefined) {
+    throw refuse("account endpoints need Authorization: GridMesh-Wallet <token signed in your wallet>");
+  }
+  let token: z.infer<typeof tokenSchema>;
+  try {
+    token = tokenSchema.parse(JSON.parse(Buffer.from(encoded, "base64url").toString("utf8")));
+  } catch {
+    throw refuse("the wallet token is malformed: expected base64url JSON { account, expires, signature }");
+  }
+  if (token.expires <= nowSeconds) throw refuse("the wallet token has expired: sign a new one");
+  if (token.expires > nowSeconds + MAX_TOKEN_SECONDS) {
+    throw refuse(`a wallet token may live at most ${MAX_TOKEN_SECONDS} s`);
+  }
+  let signer: string;
+  try {
+    signer = verifyTypedData(
+      gatewayDomain(chainId),
+      mutableTypes(customerAccessTypes),
+      { account: token.account, scope: CUSTOMER_SCOPE, expires: token.expires },
+      token.signature,
+    );
+  } catch {
+    throw refuse("the wallet token's signature cannot be read");
+  }
+  if (signer.toLowerCase() !== token.account.toLowerCase()) {
+    throw refuse("the wallet token was not signed by the account it names");
+  }
+  return token.account.toLowerCase();
+}
