@@ -6,7 +6,6 @@ import { usePathname } from "next/navigation.js";
 const links = [
   ["/", "Dashboard"],
   ["/market", "Market"],
-  ["/contracts", "Forwards & options"],
   ["/trades", "Trades"],
   ["/bills", "Bills"],
   ["/devices", "Devices"],
