@@ -3,6 +3,7 @@ import { type BaseWallet, Contract } from "ethers";
 import { deliveryLedgerAbi, type Address, type SignedReading } from "@gridmesh/contracts";
 import { LedgerNotYetError, recordMeterReadings } from "@gridmesh/contracts/ethers";
 
+import { Mutex } from "../common/mutex.js";
 import { type DeliveryOutcome, type Uplink, UplinkError } from "./uplink.js";
 
 export interface ChainUplinkOptions {
@@ -15,6 +16,8 @@ export interface ChainUplinkOptions {
   /** Blocks to wait for after inclusion before calling readings delivered. Default 1. */
   confirmations?: number;
   timeoutMs?: number;
+  /** Shared with the automatic trader, which sends the meter's transactions too. */
+  transactions?: Mutex;
 }
 
 /**
@@ -30,6 +33,7 @@ export class ChainUplink implements Uplink {
   readonly #meter: Address;
   readonly #confirmations: number;
   readonly #timeoutMs: number;
+  readonly #transactions: Mutex;
 
   constructor(options: ChainUplinkOptions) {
     this.name = options.name ?? "chain";
@@ -38,14 +42,17 @@ export class ChainUplink implements Uplink {
     this.batchSize = options.batchSize ?? 50;
     this.#confirmations = options.confirmations ?? 1;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#transactions = options.transactions ?? new Mutex();
   }
 
   async submit(batch: readonly SignedReading[]): Promise<DeliveryOutcome[]> {
     try {
-      const outcomes = await recordMeterReadings(this.#ledger, this.#meter, batch, {
-        confirmations: this.#confirmations,
-        timeoutMs: this.#timeoutMs,
-      });
+      const outcomes = await this.#transactions.run(() =>
+        recordMeterReadings(this.#ledger, this.#meter, batch, {
+          confirmations: this.#confirmations,
+          timeoutMs: this.#timeoutMs,
+        }),
+      );
       return outcomes.map((o): DeliveryOutcome => {
         if (o.status === "rejected") return o;
         return { sequence: o.sequence, status: o.status === "recorded" ? "delivered" : "duplicate" };

@@ -4,6 +4,7 @@ import type { Address, Hex, MeterReading, SignedReading } from "@gridmesh/contra
 
 import { migrate } from "./storeSchema.js";
 import { StoreError } from "./storeErrors.js";
+import { TradeOrders } from "./tradeOrders.js";
 
 /** Backups of delivered readings are kept ten weeks, then collected (seed 000 §2.1). */
 export const BACKUP_RETENTION_MS = 10 * 7 * 24 * 3_600_000;
@@ -69,7 +70,8 @@ export interface ReadingStoreOptions {
 
 /**
  * The agent's durable memory, one SQLite file per meter: every signed reading, which uplinks have
- * delivered it, the anchor the next reading starts from, and the meter state the controller sets.
+ * delivered it, the anchor the next reading starts from, the meter state the controller sets, and
+ * the orders the automatic trader placed.
  *
  * Each write is one transaction committed with `synchronous=FULL` in WAL mode, so a reading that
  * `append` returned from survives SIGKILL and power loss; the reading, its delivery rows (one per
@@ -78,6 +80,8 @@ export interface ReadingStoreOptions {
  */
 export class ReadingStore {
   readonly meter: Address;
+  /** Orders the automatic trader placed for this meter. */
+  readonly trades: TradeOrders;
   readonly #db: DatabaseSync;
   readonly #q: Record<Query, StatementSync>;
   readonly #uplinks = new Set<string>();
@@ -162,6 +166,7 @@ export class ReadingStore {
     };
     this.#q = statements;
     for (const row of this.#q.uplinks.all() as { name: string }[]) this.#uplinks.add(row.name);
+    this.trades = new TradeOrders(db);
   }
 
   /**

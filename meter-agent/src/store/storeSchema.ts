@@ -60,6 +60,27 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE readings DROP COLUMN delivered_via;
    ALTER TABLE readings DROP COLUMN expired_ms;
    ALTER TABLE readings DROP COLUMN expired_reason;`,
+
+  // 3: orders the automatic trader placed for the meter (trading/), one per market and interval.
+  // The signed transaction is kept before it is broadcast, so that after a crash the same
+  // transaction (same nonce: it can be mined at most once) is looked up or sent again.
+  `CREATE TABLE trade_orders (
+     market TEXT NOT NULL,
+     interval INTEGER NOT NULL,
+     side TEXT NOT NULL CHECK (side IN ('offer', 'bid')),
+     owner TEXT NOT NULL,
+     wh INTEGER NOT NULL,
+     price_per_kwh TEXT NOT NULL,
+     nonce INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     raw_tx TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('sent', 'placed', 'failed', 'dropped')),
+     order_id TEXT,
+     reason TEXT,
+     created_ms INTEGER NOT NULL,
+     updated_ms INTEGER NOT NULL,
+     PRIMARY KEY (market, interval)
+   );`,
 ];
 
 /** The schema version this agent writes. */
