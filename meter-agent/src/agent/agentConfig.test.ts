@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 
-import { AgentConfigError, parseAgentConfig } from "./agentConfig.js";
+import { AgentConfigError, loadAgentConfig, parseAgentConfig } from "./agentConfig.js";
 
 const base = {
   dataDir: "data",
@@ -55,5 +56,55 @@ describe("agent configuration: uplinks", () => {
       refusal({ ...base, uplinks: [{ ...gateway, name: "controller" }] }),
       /uplinks\.0\.name: is reserved/,
     );
+  });
+});
+
+describe("agent configuration: trading", () => {
+  const trading = {
+    market: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+    rpcUrl: "http://127.0.0.1:8545",
+    owner: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+  };
+
+  it("is off unless configured, and fills in its defaults", () => {
+    assert.equal(parseAgentConfig({ ...base, uplink: gateway }, "/etc/gridmesh").trading, undefined);
+    const config = parseAgentConfig({ ...base, uplink: gateway, trading }, "/etc/gridmesh");
+    assert.deepEqual(config.trading, {
+      ...trading,
+      enabled: true,
+      intervalsAhead: 1,
+      lookbackIntervals: 4,
+      minOrderWh: 10,
+      confirmations: 1,
+      timeoutMs: 60_000,
+      retryMs: 5_000,
+    });
+  });
+
+  it("names each bad trading field", () => {
+    const message = refusal({
+      ...base,
+      uplink: gateway,
+      trading: { ...trading, owner: "alice", rpcUrl: "ftp://node", intervalsAhead: 0, sellAbove: 1 },
+    });
+    for (const field of [
+      "trading.owner",
+      "trading.rpcUrl",
+      "trading.intervalsAhead",
+      "trading: Unrecognized key",
+    ])
+      assert.ok(message.includes(field), `${field} not named in:\n${message}`);
+  });
+});
+
+describe("agent configuration: the example", () => {
+  it("deploy/agent.example.json is a valid configuration with two uplinks and trading", async () => {
+    const path = fileURLToPath(new URL("../../deploy/agent.example.json", import.meta.url));
+    const config = await loadAgentConfig(path);
+    assert.deepEqual(
+      config.uplinks.map((u) => u.kind),
+      ["gateway", "controller"],
+    );
+    assert.equal(config.trading?.enabled, true);
   });
 });

@@ -69,6 +69,33 @@ export function uplinkNameOf(u: UplinkConfig): string {
   return u.kind === "controller" ? "controller" : u.name;
 }
 
+/**
+ * Automatic trading for the meter's owner (seed 002's transaction matchmaker), within the
+ * delegation the owner gave this meter's address on the EnergyMarket (see trading/).
+ */
+const trading = z.strictObject({
+  /** Off keeps the section (and the owner's delegation) but places nothing. */
+  enabled: z.boolean().default(true),
+  /** The EnergyMarket. */
+  market: address,
+  rpcUrl: z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s) or ws(s) URL" }),
+  /** The account that owns the meter, authorised this meter's address and pays for its orders. */
+  owner: address,
+  /** Trade for the interval this many after the current one (later if its gate has closed). */
+  intervalsAhead: z.number().int().min(1).max(96).default(1),
+  /** How many recent readings the forecast averages. */
+  lookbackIntervals: z.number().int().min(1).max(96).default(4),
+  /** A forecast surplus or deficit smaller than this places nothing. */
+  minOrderWh: z.number().int().min(1).default(10),
+  confirmations: z.number().int().min(1).default(1),
+  /** How long to wait for an order's transaction before looking again at the next run. */
+  timeoutMs: z.number().int().positive().default(60_000),
+  /** After a run failed (RPC unreachable, …), when to try again within the same interval. */
+  retryMs: z.number().int().positive().default(5_000),
+});
+
+export type TradingConfig = z.infer<typeof trading>;
+
 export const agentConfigSchema = z
   .strictObject({
     /** Where the reading store lives; relative paths are from the config file's folder. */
@@ -93,6 +120,7 @@ export const agentConfigSchema = z
     /** Where readings go: one uplink (`uplink`) or several (`uplinks`), each delivered independently. */
     uplink: uplink.optional(),
     uplinks: z.array(uplink).min(1, "name at least one uplink").max(8).optional(),
+    trading: trading.optional(),
     /** Retry pacing of the forwarder after a failed delivery (doubling, with jitter). */
     forwarding: z
       .strictObject({

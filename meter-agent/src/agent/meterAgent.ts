@@ -12,6 +12,7 @@ import { CommandExecutor } from "../commands/commandExecutor.js";
 import { CommandServer } from "../commands/commandServer.js";
 import { readMeterState } from "../commands/meterState.js";
 import type { Logger } from "../common/logger.js";
+import { Mutex } from "../common/mutex.js";
 import { BatteryPolicyLoop } from "../control/batteryPolicyLoop.js";
 import { ChainUplink } from "../forward/chainUplink.js";
 import { Forwarder } from "../forward/forwarder.js";
@@ -26,6 +27,7 @@ import { SdmMeter } from "../serial/sdmMeter.js";
 import { loadKeystore, readPassphrase } from "../signing/keystore.js";
 import { ReadingSigner } from "../signing/readingSigner.js";
 import { ReadingStore } from "../store/readingStore.js";
+import { AutoTrader } from "../trading/autoTrader.js";
 import { type AgentConfig, type UplinkConfig, uplinkNameOf } from "./agentConfig.js";
 import { openAgentBattery } from "./agentBattery.js";
 
@@ -43,6 +45,8 @@ export interface AgentParts {
   policy: BatteryPolicyLoop | undefined;
   commands: CommandServer | undefined;
   batteryServer: BatteryServer | undefined;
+  /** Automatic trading within the owner's delegation, when configured and enabled. */
+  trader: AutoTrader | undefined;
   /** Releases what the parts hold open (serial port, RPC connection). */
   close: () => Promise<void>;
 }
@@ -90,6 +94,13 @@ export class MeterAgent {
       "meter agent started",
     );
     for (const f of parts.forwarders) f.start();
+    if (parts.trader !== undefined) {
+      log.info(
+        { market: config.trading?.market, owner: config.trading?.owner },
+        "automatic trading within the owner's delegation",
+      );
+      parts.trader.start();
+    }
     parts.policy?.start();
     if (parts.commands !== undefined)
       log.info({ url: await parts.commands.listen() }, "controller commands accepted");
@@ -120,6 +131,10 @@ export class MeterAgent {
     return this.#parts.commands?.url;
   }
 
+  get trader(): AutoTrader | undefined {
+    return this.#parts.trader;
+  }
+
   get batteryPolicy(): BatteryPolicyLoop | undefined {
     return this.#parts.policy;
   }
@@ -133,6 +148,7 @@ export class MeterAgent {
     await this.#parts.commands?.close();
     await this.#parts.batteryServer?.close();
     await this.#parts.policy?.stop();
+    await this.#parts.trader?.stop();
     await Promise.all(this.#parts.forwarders.map((f) => f.stop()));
     await this.#parts.close();
     this.#parts.store.close();
@@ -192,6 +208,19 @@ async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Pro
   const store = ReadingStore.open(storePath(config), meter, { uplinks: config.uplinks.map(uplinkNameOf) });
   const clock = configuredClock(config.clock);
   const closers: (() => Promise<void>)[] = [];
+  // The meter's own transactions (chain uplink, trader) share one connection per RPC URL and take
+  // turns, so that two never pick the same nonce.
+  const transactions = new Mutex();
+  const providers = new Map<string, JsonRpcProvider>();
+  const providerFor = (url: string) => {
+    let provider = providers.get(url);
+    if (provider === undefined) {
+      const created = new JsonRpcProvider(url, config.chain.chainId, { staticNetwork: true });
+      closers.push(() => Promise.resolve(created.destroy()));
+      providers.set(url, (provider = created));
+    }
+    return provider;
+  };
   try {
     const source = await openSource(config, clock, closers);
     const signer = new ReadingSigner(wallet, meter, {
@@ -205,7 +234,7 @@ async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Pro
       toleranceMs: config.boundaryToleranceMs ?? (config.intervalSeconds * 1000) / 10,
     });
     const forwarders = config.uplinks.flatMap((u) => {
-      const uplink = openUplink(u, config, wallet, closers);
+      const uplink = openUplink(u, config, (url) => wallet.connect(providerFor(url)), transactions);
       if (uplink === undefined) return [];
       const forwarderLog = log.child({ part: "forwarder", uplink: uplink.name });
       return [new Forwarder({ store, uplink, log: forwarderLog, ...config.forwarding })];
@@ -259,10 +288,43 @@ async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Pro
             port: config.batteryServer.port,
             logger: log.child({ part: "battery-server" }),
           });
+    const t = config.trading;
+    const trader =
+      t === undefined || !t.enabled
+        ? undefined
+        : new AutoTrader({
+            store,
+            wallet: wallet.connect(providerFor(t.rpcUrl)),
+            market: t.market as Address,
+            owner: t.owner as Address,
+            clock,
+            readingSeconds: config.intervalSeconds,
+            log: log.child({ part: "trader" }),
+            battery,
+            intervalsAhead: t.intervalsAhead,
+            lookbackIntervals: t.lookbackIntervals,
+            minOrderWh: t.minOrderWh,
+            confirmations: t.confirmations,
+            timeoutMs: t.timeoutMs,
+            retryMs: t.retryMs,
+            transactions,
+          });
     const close = async () => {
       for (const c of closers.reverse()) await c();
     };
-    return { store, recorder, source, forwarders, clock, battery, policy, commands, batteryServer, close };
+    return {
+      store,
+      recorder,
+      source,
+      forwarders,
+      clock,
+      battery,
+      policy,
+      commands,
+      batteryServer,
+      trader,
+      close,
+    };
   } catch (e) {
     store.close();
     for (const c of closers.reverse()) await c();
@@ -301,20 +363,19 @@ async function openSource(
 function openUplink(
   u: UplinkConfig,
   config: AgentConfig,
-  wallet: Wallet,
-  closers: (() => Promise<void>)[],
+  meterOn: (rpcUrl: string) => Wallet,
+  transactions: Mutex,
 ): Uplink | undefined {
   if (u.kind === "gateway")
     return new HttpUplink({ name: u.name, url: u.url, batchSize: u.batchSize, timeoutMs: u.timeoutMs });
   if (u.kind === "chain") {
-    const provider = new JsonRpcProvider(u.rpcUrl, config.chain.chainId, { staticNetwork: true });
-    closers.push(() => Promise.resolve(provider.destroy()));
     return new ChainUplink({
       name: u.name,
-      wallet: wallet.connect(provider),
+      wallet: meterOn(u.rpcUrl),
       ledger: config.chain.ledger as Address,
       batchSize: u.batchSize,
       confirmations: u.confirmations,
+      transactions,
     });
   }
   return undefined;

@@ -181,6 +181,16 @@ async function status(configPath: string): Promise<number> {
               deliveredVia: last.deliveredVia,
             },
       anchor: anchor === undefined ? null : { interval: anchor.interval.toString() },
+      trades: store.trades.recent(5).map((t) => ({
+        interval: t.interval.toString(),
+        side: t.side,
+        wh: t.wh.toString(),
+        pricePerKwh: t.pricePerKwh.toString(),
+        status: t.status,
+        orderId: t.orderId?.toString() ?? null,
+        reason: t.reason,
+        txHash: t.txHash,
+      })),
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } finally {
