@@ -11,6 +11,8 @@
  *
  * The work is in scripts/local/ (startLocalSystem), which tests call in process.
  */
+import "./local/quietSqliteWarning.js";
+
 import { parseArgs } from "node:util";
 
 import {
@@ -86,8 +88,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", (s) => void stop(s));
 
   process.stdout.write("Starting the GridMesh local system…\n");
-  // Loaded after the warning filter is in place: node:sqlite warns as it is linked, before any
-  // statically imported module's code could run.
+  // Loaded once the warning filter listens: node:sqlite warns as it is linked.
   const { startLocalSystem } = await import("./local/startLocalSystem.js");
   try {
     system = await startLocalSystem(options, {

@@ -120,7 +120,9 @@ export async function startLocalSystem(
     const [, keys, ports] = await Promise.all([
       buildContracts(),
       Promise.all(specs.map((s) => createMeterKeys(path.join(dataDir, "homes", s.name)))),
-      freePorts(o.host, specs.length + controllerIds.length),
+      // The agents' command servers, the controllers, and the gateway if any port will do: fixed
+      // now, so the controllers can start beside the gateway knowing where it will listen.
+      freePorts(o.host, specs.length + controllerIds.length + 1),
       devices.ready,
     ]);
     const lines = new Map((await devices.ready).map((l) => [l.name, l]));
@@ -176,8 +178,9 @@ export async function startLocalSystem(
     const utilityFiles = await writeUtilityFiles(dataDir, controllers, homes);
 
     checkpoint();
-    progress("starting the gateway and the utility");
-    const gatewayPortUrl = o.gatewayPort === 0 ? undefined : urlOf(o.gatewayPort);
+    progress("starting the gateway with the utility, and the microgrid controllers");
+    const gatewayPort = o.gatewayPort === 0 ? ports[specs.length + controllerIds.length]! : o.gatewayPort;
+    const gatewayUrl = urlOf(gatewayPort);
     const webOrigins =
       o.webPort === 0
         ? []
@@ -187,7 +190,7 @@ export async function startLocalSystem(
         dir: dataDir,
         logsDir,
         host: o.host,
-        port: o.gatewayPort,
+        port: gatewayPort,
         rpcUrl: node.rpcUrl,
         chainId: node.chainId,
         contracts,
@@ -202,12 +205,8 @@ export async function startLocalSystem(
       }),
     );
     shutdown.add("gateway", () => gateway.stop(15_000));
-    const gatewayUrl = await gateway.ready;
-    if (gatewayPortUrl !== undefined && gatewayUrl !== gatewayPortUrl)
-      progress(`the gateway listens on ${gatewayUrl}`);
-    const rates = setBillingRates(gatewayUrl, utilityFiles.operatorToken, simulatedStartMs);
-    rates.catch(() => undefined);
 
+    // Started beside the gateway: the utility asks them for their hours from its first minute.
     const controllerProcesses: ManagedProcess<string>[] = [];
     shutdown.add("controllers", () => Promise.all(controllerProcesses.map((c) => c.stop())));
     const controllersStarted = Promise.all(
@@ -234,6 +233,10 @@ export async function startLocalSystem(
         await process.ready;
       }),
     );
+    controllersStarted.catch(() => undefined);
+    await gateway.ready;
+    const rates = setBillingRates(gatewayUrl, utilityFiles.operatorToken, simulatedStartMs);
+    rates.catch(() => undefined);
 
     checkpoint();
     progress(`registering ${specs.length} meters through Secure ID and starting their agents`);
