@@ -7,7 +7,9 @@ export function chromiumPath(): string {
   const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"];
   const found = candidates.find((p): p is string => p !== undefined && existsSync(p));
   if (found === undefined) {
-    throw new Error("no Chromium found: install Debian's chromium (npm test's bootstrap does) or set CHROMIUM_PATH");
+    throw new Error(
+      "no Chromium found: install Debian's chromium (npm test's bootstrap does) or set CHROMIUM_PATH",
+    );
   }
   return found;
 }

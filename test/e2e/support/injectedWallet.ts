@@ -36,7 +36,10 @@ export async function installInjectedWallet(page: Page, options: InjectedWalletO
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params: params ?? [] }),
         });
-        const body = (await response.json()) as { result?: unknown; error?: { code: number; message: string; data?: unknown } };
+        const body = (await response.json()) as {
+          result?: unknown;
+          error?: { code: number; message: string; data?: unknown };
+        };
         return JSON.stringify(body.error !== undefined ? { error: body.error } : { result: body.result });
       }
     }
