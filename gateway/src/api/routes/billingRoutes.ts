@@ -1,3 +1,5 @@
+import type { ServerResponse } from "node:http";
+
 import { z } from "zod";
 
 import {
@@ -120,6 +122,18 @@ const billsRoute = defineRoute({
     refusing(() => readBills(deps.db, { month: params.month, accountNumber: query.account })),
 });
 
+/** A month's bills as a CSV download, never cached or sniffed as anything else. */
+function sendBillsCsv(res: ServerResponse, month: string, billed: Parameters<typeof billsCsv>[0]): void {
+  res
+    .writeHead(200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="bills-${month}.csv"`,
+      "x-content-type-options": "nosniff",
+      "cache-control": "no-store",
+    })
+    .end(billsCsv(billed));
+}
+
 const billsCsvPath = "/v1/operator/billing/months/{month}/bills.csv";
 
 const billsCsvRoute = defineRoute({
@@ -144,14 +158,7 @@ const billsCsvRoute = defineRoute({
     if (!query.success) throw invalidRequest(issuesOf("query", query.error));
     const { month } = params.data;
     const billed = await refusing(() => readBills(deps.db, { month, accountNumber: query.data.account }));
-    res
-      .writeHead(200, {
-        "content-type": "text/csv; charset=utf-8",
-        "content-disposition": `attachment; filename="bills-${month}.csv"`,
-        "x-content-type-options": "nosniff",
-        "cache-control": "no-store",
-      })
-      .end(billsCsv(billed));
+    sendBillsCsv(res, month, billed);
   },
 });
 
@@ -246,14 +253,7 @@ const customerBillsCsvRoute = defineRoute({
         rows.map((r) => r.account_number),
       ),
     );
-    res
-      .writeHead(200, {
-        "content-type": "text/csv; charset=utf-8",
-        "content-disposition": `attachment; filename="bills-${month}.csv"`,
-        "x-content-type-options": "nosniff",
-        "cache-control": "no-store",
-      })
-      .end(billsCsv(billed));
+    sendBillsCsv(res, month, billed);
   },
 });
 
