@@ -6,6 +6,7 @@ import { usePathname } from "next/navigation.js";
 const links = [
   ["/", "Dashboard"],
   ["/market", "Market"],
+  ["/contracts", "Forwards & options"],
   ["/trades", "Trades"],
   ["/bills", "Bills"],
   ["/devices", "Devices"],

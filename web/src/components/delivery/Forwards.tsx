@@ -1,0 +1,353 @@
+"use client";
+
+import { forwardMarketAbi, nextOpenInterval, testDollarAbi } from "@gridmesh/contracts";
+import { useState, type ReactNode } from "react";
+import { zeroAddress, zeroHash, type Address } from "viem";
+import { useReadContracts } from "wagmi";
+
+import { useChainTime } from "../../hooks/useChainTime.js";
+import { useContractEventLog } from "../../hooks/useContractEvents.js";
+import { useContractTx, type ContractCall } from "../../hooks/useContractTx.js";
+import { useMyMeters } from "../../hooks/useMyMeters.js";
+import { useToken, type TokenInfo } from "../../hooks/useToken.js";
+import { buyerMargin, scheduleStatus, sellerMargin, windowWh } from "../../lib/deliveryMath.js";
+import { shortAddress } from "../../lib/format.js";
+import { formatEnergy, parseUnits } from "../../lib/units.js";
+import { useDeployment } from "../Providers.js";
+import { ConnectFirst, Empty, QueryView } from "../States.js";
+import { TxStatus } from "../TxStatus.js";
+import { MeterSelect } from "./MeterSelect.js";
+
+interface Schedule {
+  seller: Address;
+  buyer: Address;
+  status: number;
+  firstInterval: bigint;
+  lastInterval: bigint;
+  whPerInterval: number;
+  penaltyPerKwh: bigint;
+  settledIntervals: number;
+  shortfall: boolean;
+  pricing: { basePrice: bigint; cap: bigint; indexId: `0x${string}` };
+}
+
+/** An approval of `amount` first when the contract may not yet take it, then the call itself. */
+export function withApproval(
+  token: TokenInfo,
+  spender: Address,
+  allowance: bigint | undefined,
+  amount: bigint,
+  call: ContractCall,
+): ContractCall[] {
+  return [
+    ...(allowance === undefined || allowance < amount
+      ? [
+          {
+            address: token.address,
+            abi: testDollarAbi,
+            functionName: "approve",
+            args: [spender, amount],
+            what: `Allow ${token.money(amount)} to be locked`,
+          },
+        ]
+      : []),
+    call,
+  ];
+}
+
+/** Forward contracts (seed 001): lock a price now for energy delivered over a future window. */
+export function Forwards() {
+  const { contracts, market } = useDeployment();
+  const address = contracts.forwardMarket;
+  const token = useToken();
+  const { now } = useChainTime();
+  const { address: me, data: meters } = useMyMeters();
+  const tx = useContractTx();
+  const [side, setSide] = useState<"sell" | "buy">("sell");
+  const [meter, setMeter] = useState("");
+  const [startIn, setStartIn] = useState("2");
+  const [count, setCount] = useState("4");
+  const [kwh, setKwh] = useState("0.5");
+  const [price, setPrice] = useState("0.14");
+  const [counterparty, setCounterparty] = useState("");
+
+  const events = useContractEventLog(address, forwardMarketAbi, ["ForwardProposed"]);
+  const ids = (events.data ?? []).map((e) => e.args.id as bigint);
+  const { data: chain } = useReadContracts({
+    contracts: [
+      ...ids.map((id) => ({
+        address: address!,
+        abi: forwardMarketAbi,
+        functionName: "getSchedule" as const,
+        args: [id] as const,
+      })),
+      ...ids.map((id) => ({
+        address: address!,
+        abi: forwardMarketAbi,
+        functionName: "counterpartyOf" as const,
+        args: [id] as const,
+      })),
+      { address: address!, abi: forwardMarketAbi, functionName: "penaltyPerKwh" as const },
+      {
+        address: token?.address,
+        abi: testDollarAbi,
+        functionName: "allowance" as const,
+        args: [me!, address!] as const,
+      },
+    ],
+    allowFailure: false,
+    query: {
+      enabled: address !== null && me !== undefined && token !== undefined && events.data !== undefined,
+      refetchInterval: 4_000,
+    },
+  });
+
+  if (address === null) return <Empty>No forward market is deployed on this chain.</Empty>;
+  if (me === undefined) return <ConnectFirst to="trade forwards" />;
+  const active = meters?.items.filter((m) => m.status === "active") ?? [];
+  if (token === undefined || chain === undefined || now === undefined)
+    return <p className="note">Reading forwards…</p>;
+
+  const schedules = chain.slice(0, ids.length) as unknown as Schedule[];
+  const counterparties = chain.slice(ids.length, 2 * ids.length) as unknown as Address[];
+  const penalty = chain[2 * ids.length] as bigint;
+  const allowance = chain[2 * ids.length + 1] as bigint;
+  const chosenMeter = (meter || active[0]?.meter) as Address | undefined;
+  const mine = (a: Address) => a.toLowerCase() === me.toLowerCase();
+
+  let proposal: { call: ContractCall; margin: bigint } | string;
+  try {
+    const first = BigInt(nextOpenInterval(market, now) + Number(startIn));
+    const last = first + BigInt(count) - 1n;
+    const wh = parseUnits(kwh, 3);
+    const p = parseUnits(price, token.decimals);
+    if (wh <= 0n || p <= 0n || last < first)
+      throw new Error("volume, price and intervals must be above zero");
+    if (chosenMeter === undefined) throw new Error("you need an active meter");
+    const total = windowWh(first, last, wh);
+    const margin = side === "sell" ? sellerMargin(total, penalty) : buyerMargin(total, p);
+    const cp = counterparty.trim() === "" ? zeroAddress : (counterparty.trim() as Address);
+    proposal = {
+      margin,
+      call: {
+        address,
+        abi: forwardMarketAbi,
+        functionName: "propose",
+        args: [
+          {
+            firstInterval: first,
+            lastInterval: last,
+            whPerInterval: wh,
+            pricing: { basePrice: p, slope: 0n, referenceValue: 0n, floor: p, cap: p, indexId: zeroHash },
+          },
+          side === "sell",
+          chosenMeter,
+          cp,
+        ],
+        what: `Propose to ${side} ${formatEnergy(total)} over intervals ${first}–${last} at ${token.price(p)}`,
+      },
+    };
+  } catch (e) {
+    proposal = (e as Error).message;
+  }
+
+  const rows = ids.map((id, i) => ({ id, s: schedules[i]!, counterparty: counterparties[i]! }));
+  const open = rows.filter(
+    (r) =>
+      r.s.status === 1 &&
+      !mine(r.s.seller === zeroAddress ? r.s.buyer : r.s.seller) &&
+      (r.counterparty === zeroAddress || mine(r.counterparty)),
+  );
+  const positions = rows.filter((r) => mine(r.s.seller) || mine(r.s.buyer));
+
+  return (
+    <div className="stack" data-testid="forwards">
+      <h3>Propose a forward</h3>
+      {active.length === 0 ? (
+        <Empty>You need an active meter to propose a forward.</Empty>
+      ) : (
+        <div className="stack">
+          <div className="row">
+            {(["sell", "buy"] as const).map((s) => (
+              <label key={s} className="row">
+                <input type="radio" checked={side === s} onChange={() => setSide(s)} />{" "}
+                {s === "sell" ? "Sell" : "Buy"}
+              </label>
+            ))}
+          </div>
+          <div className="grid">
+            <MeterSelect meters={active} value={chosenMeter ?? ""} onChange={setMeter} />
+            <label>
+              Starts after (open intervals from now)
+              <input inputMode="numeric" value={startIn} onChange={(e) => setStartIn(e.target.value)} />
+            </label>
+            <label>
+              Intervals
+              <input inputMode="numeric" value={count} onChange={(e) => setCount(e.target.value)} />
+            </label>
+            <label>
+              Energy per interval (kWh)
+              <input inputMode="decimal" value={kwh} onChange={(e) => setKwh(e.target.value)} />
+            </label>
+            <label>
+              Fixed price ({token.symbol}/kWh)
+              <input inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} />
+            </label>
+            <label>
+              Only for (address, optional)
+              <input
+                value={counterparty}
+                onChange={(e) => setCounterparty(e.target.value)}
+                placeholder="anyone"
+              />
+            </label>
+          </div>
+          {typeof proposal === "string" ? (
+            <p className="error">{proposal}</p>
+          ) : (
+            <p className="note">
+              Margin locked now: {token.money(proposal.margin)}{" "}
+              {side === "sell"
+                ? `(the ${token.price(penalty)} penalty on every kWh, against not delivering)`
+                : "(every kWh at the price)"}
+              .
+            </p>
+          )}
+          <div>
+            <button
+              disabled={typeof proposal === "string"}
+              onClick={() =>
+                typeof proposal !== "string" &&
+                void tx.send(withApproval(token, address, allowance, proposal.margin, proposal.call))
+              }
+            >
+              Propose
+            </button>
+          </div>
+        </div>
+      )}
+      <h3>Open proposals you can accept</h3>
+      <QueryView
+        query={events}
+        what="forward proposals"
+        isEmpty={() => open.length === 0}
+        empty="No open proposals."
+      >
+        {() => (
+          <ScheduleTable
+            token={token}
+            rows={open}
+            action={(r) => {
+              const total = windowWh(r.s.firstInterval, r.s.lastInterval, BigInt(r.s.whPerInterval));
+              const acceptorSells = r.s.seller === zeroAddress;
+              const margin = acceptorSells
+                ? sellerMargin(total, r.s.penaltyPerKwh)
+                : buyerMargin(total, r.s.pricing.cap);
+              return (
+                <button
+                  disabled={chosenMeter === undefined}
+                  title={`locks ${token.money(margin)}`}
+                  onClick={() =>
+                    void tx.send(
+                      withApproval(token, address, allowance, margin, {
+                        address,
+                        abi: forwardMarketAbi,
+                        functionName: "accept",
+                        args: [r.id, chosenMeter!],
+                        what: `Accept forward #${r.id} (${acceptorSells ? "you sell" : "you buy"}; locks ${token.money(margin)})`,
+                      }),
+                    )
+                  }
+                >
+                  Accept ({acceptorSells ? "sell" : "buy"}, lock {token.money(margin)})
+                </button>
+              );
+            }}
+          />
+        )}
+      </QueryView>
+      <h3>Your forwards</h3>
+      {positions.length === 0 ? (
+        <Empty>You have no forwards.</Empty>
+      ) : (
+        <ScheduleTable
+          token={token}
+          rows={positions}
+          action={(r) =>
+            r.s.status === 1 ? (
+              <button
+                className="secondary"
+                onClick={() =>
+                  void tx.send([
+                    {
+                      address,
+                      abi: forwardMarketAbi,
+                      functionName: "cancelProposal",
+                      args: [r.id],
+                      what: `Withdraw proposal #${r.id}`,
+                    },
+                  ])
+                }
+              >
+                Withdraw
+              </button>
+            ) : null
+          }
+        />
+      )}
+      <TxStatus state={tx.state} />
+    </div>
+  );
+}
+
+function ScheduleTable({
+  token,
+  rows,
+  action,
+}: {
+  token: TokenInfo;
+  rows: { id: bigint; s: Schedule }[];
+  action: (r: { id: bigint; s: Schedule }) => ReactNode;
+}) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Seller</th>
+            <th>Buyer</th>
+            <th>Intervals</th>
+            <th className="num">Per interval</th>
+            <th className="num">Price</th>
+            <th>Status</th>
+            <th className="num">Settled</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id.toString()}>
+              <td>{r.id.toString()}</td>
+              <td className="mono">{r.s.seller === zeroAddress ? "—" : shortAddress(r.s.seller)}</td>
+              <td className="mono">{r.s.buyer === zeroAddress ? "—" : shortAddress(r.s.buyer)}</td>
+              <td>
+                {r.s.firstInterval.toString()}–{r.s.lastInterval.toString()}
+              </td>
+              <td className="num">{formatEnergy(BigInt(r.s.whPerInterval))}</td>
+              <td className="num">{token.price(r.s.pricing.cap)}</td>
+              <td>
+                {scheduleStatus[r.s.status] ?? r.s.status}
+                {r.s.shortfall ? " (shortfall)" : ""}
+              </td>
+              <td className="num">
+                {r.s.settledIntervals} / {(r.s.lastInterval - r.s.firstInterval + 1n).toString()}
+              </td>
+              <td>{action(r)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
