@@ -4,7 +4,6 @@ import path from "node:path";
 import { MARKET_INTERVAL_SECONDS, type LogLevel } from "./localOptions.js";
 import { jsonLine, ManagedProcess } from "./managedProcess.js";
 import type { MeterKeys } from "./meterIdentity.js";
-import type { Delegation } from "./ownerFunds.js";
 import type { SimulatedClock } from "./simulatedClock.js";
 import type { HomeSpec } from "./homeSpecs.js";
 
@@ -21,8 +20,11 @@ export interface StartAgentParameters {
   lines: { meter: string; bms: string | undefined };
   commands: { host: string; port: number; controller: string };
   clock: SimulatedClock;
-  /** The owner's on-chain delegation to this meter, for homes that trade automatically. */
-  delegation: Delegation | undefined;
+  /**
+   * For homes that trade automatically: the market, the chain and the owner whose delegation to the
+   * meter's address (sell floor, buy ceiling, volume per interval, expiry) bounds every order.
+   */
+  trading: { market: string; rpcUrl: string; owner: string } | undefined;
   logLevel: LogLevel;
 }
 
@@ -42,9 +44,9 @@ export function agentConfig(p: StartAgentParameters): Record<string, unknown> {
     uplinks: [{ kind: "gateway", url: `${p.gatewayUrl}/v1/readings` }, { kind: "controller" }],
     commands: { host: p.commands.host, port: p.commands.port, controllers: [p.commands.controller] },
     ...(p.lines.bms !== undefined && { battery: { topology: "battery.json", name: "home" } }),
-    // TODO(auto-trading): add the agent's `trading` section for homes with a delegation
-    // (p.delegation: sell floor, buy ceiling, volume per interval, expiry; the market is
-    // p.delegation's EnergyMarket) once the meter agent's trading configuration lands.
+    // The agent offers its forecast surplus at the delegation's floor and bids for its deficit at
+    // its ceiling, each interval, from the meter's own address.
+    ...(p.trading !== undefined && { trading: p.trading }),
     clock: p.clock.config,
     identity: { deviceKey: "device-key.json", gateway: p.gatewayUrl },
     log: { level: p.logLevel },

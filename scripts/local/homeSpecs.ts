@@ -68,8 +68,9 @@ const round = (value: number, step: number) => Math.round(value / step) * step;
 
 /**
  * Home `index` of the town. Home 1 is a prosumer with a large array and a battery (a seller), home 2
- * a household without solar (a buyer); the rest vary from the index: about a fifth without solar,
- * half with a battery, and every other one from home 3 on trading automatically.
+ * a household without solar (a buyer); the rest vary from the index: every fourth from 5 on and a
+ * few others without solar, about half of the solar ones with a battery, and every other one from
+ * home 3 on trading automatically.
  */
 export function homeSpec(index: number, controllers: readonly string[] = CONTROLLER_IDS): HomeSpec {
   const random = generator(index * 7919);
@@ -105,14 +106,16 @@ export function homeSpec(index: number, controllers: readonly string[] = CONTROL
       battery: undefined,
       trading: undefined,
     };
-  const hasSolar = random() > 0.2;
-  const hasBattery = random() > 0.5;
+  // Every fourth home from 5 on is a flat without a roof of its own: the automatic traders among
+  // them bid while their solar neighbours offer, so the market trades from the first interval.
+  const hasSolar = index % 4 !== 1 && random() > 0.15;
+  const hasBattery = hasSolar && random() > 0.4;
   const batteryAh = round(100 + random() * 200, 10);
   return {
     ...base,
     initialBaseBill: BigInt(round(60 + random() * 80, 5)) * 1_000_000n,
     solarPeakW: hasSolar ? round(2_500 + random() * 6_500, 100) : 0,
-    baseLoadW: round(200 + random() * 600, 10),
+    baseLoadW: round((hasSolar ? 200 : 500) + random() * 600, 10),
     morningPeakW: round(600 + random() * 1_200, 50),
     eveningPeakW: round(1_000 + random() * 2_000, 50),
     battery: hasBattery

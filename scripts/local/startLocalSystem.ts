@@ -288,7 +288,10 @@ export async function startLocalSystem(
             controller: controller.wallet.address,
           },
           clock,
-          delegation,
+          trading:
+            delegation === undefined
+              ? undefined
+              : { market: contracts.energyMarket, rpcUrl: node.rpcUrl, owner: owner.address },
           logLevel: o.logLevel,
         }),
       );

@@ -182,6 +182,16 @@ describe("npm start (scripts/start.ts)", function () {
       90_000,
       500,
     );
+    // Home 3 trades automatically: its agent places orders for its owner under the owner's delegation.
+    await waitFor(
+      "an order of home 3's agent for its owner",
+      async () => {
+        const page = await getJson<{ items: unknown[] }>(`${gateway}/v1/orders?owner=${meters[2]![2]}`);
+        return page.items.length > 0 ? true : undefined;
+      },
+      60_000,
+      500,
+    );
     // The interval clears on chain before it starts, and settles from the meters' readings after it ends.
     const clearing = await waitFor(
       `interval ${interval} to clear`,
