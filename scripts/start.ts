@@ -94,10 +94,13 @@ async function main(): Promise<void> {
     system = await startLocalSystem(options, {
       signal: abort.signal,
       progress: (message) => process.stdout.write(`  ${message}\n`),
-      processExited: (name, exit, logFile) =>
-        process.stderr.write(
-          `warning: ${name} exited (${exit.code ?? exit.signal}); its log is ${logFile}\n`,
-        ),
+      // Ctrl-C reaches every process of the terminal's group at once: exits then are expected.
+      processExited: (name, exit, logFile) => {
+        if (!stopping)
+          process.stderr.write(
+            `warning: ${name} exited (${exit.code ?? exit.signal}); its log is ${logFile}\n`,
+          );
+      },
     });
   } catch (error) {
     if (abort.signal.aborted) {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
@@ -11,7 +11,11 @@ import { Contract, type ContractTransactionResponse, JsonRpcProvider, MaxUint256
 
 import { energyMarketAbi, testDollarAbi } from "@gridmesh/contracts";
 
-import { devAccountKey } from "../../scripts/local/devAccounts.js";
+import { accountCountFor, devAccountKey, ownerAccountOf } from "../../scripts/local/devAccounts.js";
+import { inverterCurrent } from "../../scripts/local/homeInverter.js";
+import { townHomes } from "../../scripts/local/homeSpecs.js";
+import { defaultSimulatedStart, simulatedClockStartingAt } from "../../scripts/local/simulatedClock.js";
+import { webBuildStale } from "../../scripts/local/webApp.js";
 import { processTree, stillRunning, type ProcessInfo } from "../helpers/processTree.js";
 import { waitFor } from "../helpers/serviceProcess.js";
 
@@ -283,6 +287,86 @@ describe("npm start (scripts/start.ts)", function () {
       const [code] = (await once(child, "exit")) as [number | null];
       expect(code, output()).to.equal(1);
       expect(output()).to.match(message);
+    }
+  });
+});
+
+describe("npm start's parts (scripts/local)", function () {
+  it("starts the simulated clock two hours before a UTC month ends, never behind the wall clock", function () {
+    const midMonth = Date.UTC(2026, 10, 12, 9, 30);
+    expect(new Date(defaultSimulatedStart(midMonth)).toISOString()).to.equal("2026-11-30T22:00:00.000Z");
+    // Too close to this month's end: the next month's.
+    const late = Date.UTC(2026, 10, 30, 22, 30);
+    expect(new Date(defaultSimulatedStart(late)).toISOString()).to.equal("2026-12-31T22:00:00.000Z");
+    const clock = simulatedClockStartingAt(Date.UTC(2026, 10, 30, 22), 60, midMonth);
+    const read = (wall: number) =>
+      clock.config.originMs + (wall - clock.config.originMs) * clock.config.speed;
+    // The origin is a whole millisecond, so the clock reads the start to within `speed` ms.
+    expect(read(midMonth)).to.be.closeTo(Date.UTC(2026, 10, 30, 22), 60);
+    expect(read(midMonth + 15_000) - read(midMonth)).to.be.closeTo(900_000, 1);
+    expect(() => simulatedClockStartingAt(midMonth, 1)).to.throw(/faster than real time/);
+  });
+
+  it("gives homes their owners around the verifier accounts, and the node enough accounts", function () {
+    expect([1, 16, 17, 20].map(ownerAccountOf)).to.deep.equal([1, 16, 20, 23]);
+    expect(accountCountFor(12)).to.equal(20);
+    expect(accountCountFor(17)).to.equal(21);
+    expect(new Wallet(devAccountKey(0)).address).to.equal("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+  });
+
+  it("makes the same town every time: homes 1 and 2 trade by hand, about half of the rest automatically", function () {
+    expect(townHomes(12)).to.deep.equal(townHomes(12));
+    const homes = townHomes(12);
+    expect(homes.slice(0, 2).map((h) => h.trading)).to.deep.equal([undefined, undefined]);
+    const automatic = homes.slice(2).filter((h) => h.trading !== undefined);
+    expect(automatic.length).to.equal(5);
+    // Buyers and sellers among them, so automatic orders can meet.
+    expect(automatic.some((h) => h.solarPeakW === 0)).to.equal(true);
+    expect(automatic.some((h) => h.solarPeakW > 3000)).to.equal(true);
+    expect(new Set(homes.map((h) => h.solarPeakW)).size).to.be.greaterThan(6);
+    expect(homes.filter((h) => h.battery !== undefined).length).to.be.within(3, 9);
+    expect(new Set(homes.map((h) => h.controller)).size).to.equal(2);
+    for (const h of automatic)
+      expect(h.trading!.minSellPricePerKwh < h.trading!.maxBuyPricePerKwh).to.equal(true);
+  });
+
+  it("drives the battery as the BMS's FETs allow: self-consumption, discharge at the rating, charge from surplus", function () {
+    const base = { voltageV: 50, maxChargeA: 40, maxDischargeA: 30, inverterW: 2000 };
+    const both = { charge: true, discharge: true };
+    expect(inverterCurrent({ ...base, mosfets: both, solarW: 0, loadW: 1000 })).to.equal(20);
+    expect(inverterCurrent({ ...base, mosfets: both, solarW: 5000, loadW: 500 })).to.equal(-40);
+    expect(inverterCurrent({ ...base, mosfets: both, solarW: 3000, loadW: 3000 })).to.equal(0);
+    const discharge = { charge: false, discharge: true };
+    expect(inverterCurrent({ ...base, mosfets: discharge, solarW: 4000, loadW: 0 })).to.equal(30);
+    const charge = { charge: true, discharge: false };
+    expect(inverterCurrent({ ...base, mosfets: charge, solarW: 0, loadW: 800 })).to.equal(0);
+    expect(inverterCurrent({ ...base, mosfets: charge, solarW: 1500, loadW: 500 })).to.equal(-20);
+    const off = { charge: false, discharge: false };
+    expect(inverterCurrent({ ...base, mosfets: off, solarW: 0, loadW: 800 })).to.equal(0);
+  });
+
+  it("rebuilds the web app only when a source or configuration file is newer than its last build", async function () {
+    const web = await mkdtemp(path.join(tmpdir(), "gridmesh-web-"));
+    try {
+      await mkdir(path.join(web, "src", "app"), { recursive: true });
+      await writeFile(path.join(web, "src", "app", "page.tsx"), "export default 1;\n");
+      await writeFile(path.join(web, "next.config.ts"), "export default {};\n");
+      expect(await webBuildStale(web), "never built").to.equal(true);
+      await mkdir(path.join(web, ".next"));
+      const buildId = path.join(web, ".next", "BUILD_ID");
+      await writeFile(buildId, "x");
+      const at = (file: string, s: number) => utimes(file, s, s);
+      await at(path.join(web, "src", "app", "page.tsx"), 1_000);
+      await at(path.join(web, "next.config.ts"), 1_000);
+      await at(buildId, 2_000);
+      expect(await webBuildStale(web), "built after every change").to.equal(false);
+      await at(path.join(web, "next.config.ts"), 3_000);
+      expect(await webBuildStale(web), "configuration changed").to.equal(true);
+      await at(path.join(web, "next.config.ts"), 1_000);
+      await at(path.join(web, "src", "app", "page.tsx"), 3_000);
+      expect(await webBuildStale(web), "a source changed").to.equal(true);
+    } finally {
+      await rm(web, { recursive: true, force: true });
     }
   });
 });
