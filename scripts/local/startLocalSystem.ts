@@ -120,9 +120,9 @@ export async function startLocalSystem(
     const [, keys, ports] = await Promise.all([
       buildContracts(),
       Promise.all(specs.map((s) => createMeterKeys(path.join(dataDir, "homes", s.name)))),
-      // The agents' command servers, the controllers, and the gateway if any port will do: fixed
-      // now, so the controllers can start beside the gateway knowing where it will listen.
-      freePorts(o.host, specs.length + controllerIds.length + 1),
+      // The agents' command servers, the controllers, and the gateway and web app if any port will
+      // do: fixed now, so that each part is configured with where the others will listen.
+      freePorts(o.host, specs.length + controllerIds.length + 2),
       devices.ready,
     ]);
     const lines = new Map((await devices.ready).map((l) => [l.name, l]));
@@ -181,10 +181,9 @@ export async function startLocalSystem(
     progress("starting the gateway with the utility, and the microgrid controllers");
     const gatewayPort = o.gatewayPort === 0 ? ports[specs.length + controllerIds.length]! : o.gatewayPort;
     const gatewayUrl = urlOf(gatewayPort);
-    const webOrigins =
-      o.webPort === 0
-        ? []
-        : [urlOf(o.webPort), ...(o.host === "127.0.0.1" ? [`http://localhost:${o.webPort}`] : [])];
+    const webPort = o.webPort === 0 ? ports[specs.length + controllerIds.length + 1]! : o.webPort;
+    // The web app's pages call the gateway from the browser.
+    const webOrigins = [urlOf(webPort), ...(o.host === "127.0.0.1" ? [`http://localhost:${webPort}`] : [])];
     const gateway = track(
       await startGateway({
         dir: dataDir,
@@ -312,7 +311,7 @@ export async function startLocalSystem(
         const web = track(
           serveWebApp({
             host: o.host,
-            port: o.webPort === 0 ? (await freePorts(o.host, 1))[0]! : o.webPort,
+            port: webPort,
             gatewayUrl,
             rpcUrl: node.rpcUrl,
             logFile: path.join(logsDir, "web.log"),
