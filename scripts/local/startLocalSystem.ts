@@ -1,4 +1,3 @@
-import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 
 import { JsonRpcProvider, Wallet } from "ethers";
@@ -7,6 +6,7 @@ import { resolveConfig } from "../fabric/config.js";
 import { fabricDown, fabricUp } from "../fabric/network.js";
 import { startAgent } from "./agentProcess.js";
 import { ChainClock } from "./chainClock.js";
+import { prepareDataDir } from "./dataDir.js";
 import { startChainNode } from "./chainNode.js";
 import { startController } from "./controllerProcess.js";
 import { buildContracts, deployContracts } from "./deployContracts.js";
@@ -89,11 +89,8 @@ export async function startLocalSystem(
     if (o.port !== 0) await assertPortFree(o.host, o.port, "node");
     if (o.gatewayPort !== 0) await assertPortFree(o.host, o.gatewayPort, "gateway");
     if (o.web && o.webPort !== 0) await assertPortFree(o.host, o.webPort, "web app");
-    // Each start is a brand-new chain, so whatever was stored about the last one is void.
     const dataDir = path.resolve(o.dataDir);
-    const logsDir = path.join(dataDir, "logs");
-    await rm(dataDir, { recursive: true, force: true });
-    await mkdir(logsDir, { recursive: true });
+    const logsDir = await prepareDataDir(dataDir);
 
     const clock = simulatedClockStartingAt(
       o.startAtMs ?? defaultSimulatedStart(Date.now()),

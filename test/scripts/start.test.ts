@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
@@ -11,6 +11,7 @@ import { Contract, type ContractTransactionResponse, JsonRpcProvider, MaxUint256
 
 import { energyMarketAbi, testDollarAbi } from "@gridmesh/contracts";
 
+import { prepareDataDir } from "../../scripts/local/dataDir.js";
 import { accountCountFor, devAccountKey, ownerAccountOf } from "../../scripts/local/devAccounts.js";
 import { inverterCurrent } from "../../scripts/local/homeInverter.js";
 import { townHomes } from "../../scripts/local/homeSpecs.js";
@@ -343,6 +344,24 @@ describe("npm start's parts (scripts/local)", function () {
     expect(inverterCurrent({ ...base, mosfets: charge, solarW: 1500, loadW: 500 })).to.equal(-20);
     const off = { charge: false, discharge: false };
     expect(inverterCurrent({ ...base, mosfets: off, solarW: 0, loadW: 800 })).to.equal(0);
+  });
+
+  it("empties its own data directory at each start, and refuses to empty anyone else's", async function () {
+    const dir = await mkdtemp(path.join(tmpdir(), "gridmesh-data-"));
+    try {
+      await writeFile(path.join(dir, "thesis.tex"), "years of work");
+      let refused: unknown;
+      await prepareDataDir(dir).catch((e: unknown) => (refused = e));
+      expect(String(refused)).to.match(/holds files that are not the local system's \(thesis\.tex/);
+      expect(await readFile(path.join(dir, "thesis.tex"), "utf8")).to.equal("years of work");
+      await rm(path.join(dir, "thesis.tex"));
+      await prepareDataDir(dir);
+      await writeFile(path.join(dir, "logs", "gateway.log"), "{}");
+      expect(await prepareDataDir(dir)).to.equal(path.join(dir, "logs"));
+      expect(await readdir(path.join(dir, "logs"))).to.deep.equal([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("rebuilds the web app only when a source or configuration file is newer than its last build", async function () {
