@@ -92,6 +92,10 @@ export async function startLocalSystem(
     const dataDir = path.resolve(o.dataDir);
     const logsDir = await prepareDataDir(dataDir);
 
+    // The gateway's time is the later of the chain's and the wall clock's: simulated time behind
+    // the wall clock would have it clear the wrong intervals.
+    if (o.startAtMs !== undefined && o.startAtMs < Date.now())
+      throw new Error(`the simulated start ${new Date(o.startAtMs).toISOString()} is in the past`);
     const clock = simulatedClockStartingAt(
       o.startAtMs ?? defaultSimulatedStart(Date.now()),
       MARKET_INTERVAL_SECONDS / o.interval,
