@@ -37,6 +37,9 @@ void describe("chart geometry", () => {
     assert.equal(compactNumber(1234), "1.2k");
     assert.equal(compactNumber(2_500_000), "2.5M");
     assert.equal(compactNumber(0.125), "0.13");
+    assert.equal(compactNumber(0.0025), "0.0025", "a small amount is not rounded to 0");
+    assert.equal(compactNumber(0), "0");
+    assert.equal(compactNumber(3.14159), "3.1");
     assert.equal(compactNumber(42), "42");
   });
 });

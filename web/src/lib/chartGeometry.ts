@@ -52,5 +52,7 @@ export function compactNumber(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1e6) return `${+(value / 1e6).toFixed(1)}M`;
   if (abs >= 1e3) return `${+(value / 1e3).toFixed(1)}k`;
-  return `${+value.toFixed(abs < 10 ? 2 : 0)}`;
+  if (abs >= 10 || value === 0) return `${+value.toFixed(0)}`;
+  // Small amounts (a few cents of earnings) keep two significant digits instead of rounding to 0.
+  return `${+value.toPrecision(2)}`;
 }
