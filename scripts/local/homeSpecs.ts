@@ -1,4 +1,5 @@
 import { ownerAccountOf } from "./devAccounts.js";
+import { seededRandom } from "../../meter-agent/src/common/seededRandom.js";
 
 /**
  * The town's local time is UTC+10 while bills follow the UTC calendar: the simulated day starts two
@@ -52,18 +53,6 @@ export interface HomeSpec {
 
 export const CONTROLLER_IDS = ["microgrid-east", "microgrid-west"] as const;
 
-/** A small deterministic generator (mulberry32), so each home is the same at every start. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const round = (value: number, step: number) => Math.round(value / step) * step;
 
 /**
@@ -73,7 +62,7 @@ const round = (value: number, step: number) => Math.round(value / step) * step;
  * home 3 on trading automatically.
  */
 export function homeSpec(index: number, controllers: readonly string[] = CONTROLLER_IDS): HomeSpec {
-  const random = generator(index * 7919);
+  const random = seededRandom(index * 7919);
   const name = `home-${String(index).padStart(2, "0")}`;
   const base = {
     index,
