@@ -12,9 +12,15 @@ export interface WriteBillsParameters {
   force?: { reason: string; missing: readonly MissingBillingData[] } | undefined;
 }
 
+export interface PriceBillsParameters {
+  rates: BillingRates;
+}
+
 /**
- * Turns `billing_usage` (see computeAccountUsage) into the month's run, one bill per account with
- * its lines, and each account's next base bill. Amounts are token base units:
+ * Turns `billing_usage` (see computeAccountUsage) into the transaction's temporary tables
+ * `billing_bills`, one priced bill per account, and `billing_bill_lines`, its lines in order, which
+ * writeBills stores and the month-to-date statement reads without storing. Amounts are token base
+ * units:
  * - each energy line is Wh × rate per kWh / 1000, rounded to the nearest unit (halves up); exported
  *   energy is credited at the non-peak rate;
  * - subtotal = base bill + peak and non-peak charges - export credit; the amount due is the subtotal,
@@ -24,8 +30,7 @@ export interface WriteBillsParameters {
  *   favour.
  * P2P lines carry the energy and what was paid on chain for it, and add nothing to the bill.
  */
-export async function writeBills(tx: Queryable, p: WriteBillsParameters): Promise<void> {
-  const month = p.rates.month;
+export async function priceBills(tx: Queryable, p: PriceBillsParameters): Promise<void> {
   await tx.query(
     `CREATE TEMPORARY TABLE billing_bills ON COMMIT DROP AS
      SELECT *,
@@ -49,6 +54,48 @@ export async function writeBills(tx: Queryable, p: WriteBillsParameters): Promis
      ) totalled`,
     [p.rates.peakRate, p.rates.offPeakRate],
   );
+  const d = lineDescriptions(p.rates);
+  await tx.query(
+    `CREATE TEMPORARY TABLE billing_bill_lines ON COMMIT DROP AS
+     SELECT b.account_number,
+            (row_number() OVER (PARTITION BY b.account_number ORDER BY l.ord) - 1)::integer AS position,
+            l.kind, l.description, l.energy_wh, l.rate AS rate_per_kwh, l.amount, l.onchain AS onchain_amount
+     FROM billing_bills b
+     CROSS JOIN LATERAL (VALUES
+       (0, 'base_bill', $3, NULL::numeric, NULL::numeric, b.base_bill::numeric, NULL::numeric),
+       (1, 'import_peak', $4, b.peak_wh, $1::numeric, b.peak_amount, NULL),
+       (2, 'import_off_peak', $5, b.off_peak_wh, $2::numeric, b.off_peak_amount, NULL),
+       (3, 'export_credit', $6, b.credited_export_wh, $2::numeric, -b.credit_amount, NULL),
+       (4, 'p2p_purchase', $7, b.p2p_bought_wh, NULL, 0, b.p2p_bought_paid),
+       (5, 'p2p_sale', $8, b.p2p_sold_wh, NULL, 0, b.p2p_sold_paid),
+       (6, 'negative_bill_adjustment', $9, NULL, NULL, -b.subtotal, NULL)
+     ) AS l (ord, kind, description, energy_wh, rate, amount, onchain)
+     WHERE CASE l.kind
+             WHEN 'p2p_purchase' THEN b.p2p_bought_wh > 0 OR b.p2p_bought_paid > 0
+             WHEN 'p2p_sale' THEN b.p2p_sold_wh > 0 OR b.p2p_sold_paid > 0
+             WHEN 'negative_bill_adjustment' THEN b.subtotal < 0
+             ELSE true END`,
+    [
+      p.rates.peakRate,
+      p.rates.offPeakRate,
+      d.base,
+      d.peak,
+      d.offPeak,
+      d.export,
+      d.bought,
+      d.sold,
+      d.negative,
+    ],
+  );
+}
+
+/**
+ * Prices `billing_usage` (priceBills) and stores the month's run, one bill per account with its
+ * lines, and each account's next base bill.
+ */
+export async function writeBills(tx: Queryable, p: WriteBillsParameters): Promise<void> {
+  const month = p.rates.month;
+  await priceBills(tx, { rates: p.rates });
   const forced = p.force !== undefined;
   await tx.query(
     `INSERT INTO billing_runs (month, period_start, period_end, interval_seconds, forced, force_reason, missing_data,
@@ -74,39 +121,12 @@ export async function writeBills(tx: Queryable, p: WriteBillsParameters): Promis
      FROM billing_bills`,
     [month, forced, p.createdAt],
   );
-  const d = lineDescriptions(p.rates);
   await tx.query(
     `INSERT INTO bill_lines (month, account_number, position, kind, description, energy_wh, rate_per_kwh, amount,
                              onchain_amount)
-     SELECT $1, b.account_number, row_number() OVER (PARTITION BY b.account_number ORDER BY l.ord) - 1,
-            l.kind, l.description, l.energy_wh, l.rate, l.amount, l.onchain
-     FROM billing_bills b
-     CROSS JOIN LATERAL (VALUES
-       (0, 'base_bill', $4, NULL::numeric, NULL::numeric, b.base_bill::numeric, NULL::numeric),
-       (1, 'import_peak', $5, b.peak_wh, $2::numeric, b.peak_amount, NULL),
-       (2, 'import_off_peak', $6, b.off_peak_wh, $3::numeric, b.off_peak_amount, NULL),
-       (3, 'export_credit', $7, b.credited_export_wh, $3::numeric, -b.credit_amount, NULL),
-       (4, 'p2p_purchase', $8, b.p2p_bought_wh, NULL, 0, b.p2p_bought_paid),
-       (5, 'p2p_sale', $9, b.p2p_sold_wh, NULL, 0, b.p2p_sold_paid),
-       (6, 'negative_bill_adjustment', $10, NULL, NULL, -b.subtotal, NULL)
-     ) AS l (ord, kind, description, energy_wh, rate, amount, onchain)
-     WHERE CASE l.kind
-             WHEN 'p2p_purchase' THEN b.p2p_bought_wh > 0 OR b.p2p_bought_paid > 0
-             WHEN 'p2p_sale' THEN b.p2p_sold_wh > 0 OR b.p2p_sold_paid > 0
-             WHEN 'negative_bill_adjustment' THEN b.subtotal < 0
-             ELSE true END`,
-    [
-      month,
-      p.rates.peakRate,
-      p.rates.offPeakRate,
-      d.base,
-      d.peak,
-      d.offPeak,
-      d.export,
-      d.bought,
-      d.sold,
-      d.negative,
-    ],
+     SELECT $1, account_number, position, kind, description, energy_wh, rate_per_kwh, amount, onchain_amount
+     FROM billing_bill_lines`,
+    [month],
   );
   await tx.query(
     `UPDATE customer_accounts a SET base_bill = b.next_base_bill, updated_at = $1
