@@ -1,22 +1,23 @@
 "use client";
 
-import { forwardMarketAbi, nextOpenInterval, testDollarAbi } from "@gridmesh/contracts";
+import { forwardMarketAbi } from "@gridmesh/contracts";
 import { useState, type ReactNode } from "react";
 import { zeroAddress, zeroHash, type Address } from "viem";
-import { useReadContracts } from "wagmi";
 
 import { useChainTime } from "../../hooks/useChainTime.js";
-import { useContractEventLog } from "../../hooks/useContractEvents.js";
 import { useContractTx, type ContractCall } from "../../hooks/useContractTx.js";
+import { useDeliveryMarket } from "../../hooks/useDeliveryMarket.js";
 import { useMyMeters } from "../../hooks/useMyMeters.js";
 import { useToken, type TokenInfo } from "../../hooks/useToken.js";
-import { buyerMargin, scheduleStatus, sellerMargin, windowWh } from "../../lib/deliveryMath.js";
+import { buyerMargin, scheduleStatus, sellerMargin, settlementOf, windowWh } from "../../lib/deliveryMath.js";
 import { shortAddress } from "../../lib/format.js";
 import { formatEnergy, parseUnits } from "../../lib/units.js";
 import { useDeployment } from "../Providers.js";
 import { ConnectFirst, Empty, QueryView } from "../States.js";
+import { TxButton } from "../TxButton.js";
 import { TxStatus } from "../TxStatus.js";
-import { MeterSelect } from "./MeterSelect.js";
+import { SettlementSummary, Withdrawable } from "./Settlement.js";
+import { chosenMeter, parseWindow, useWindowInput, WindowFields } from "./WindowFields.js";
 
 interface Schedule {
   seller: Address;
@@ -31,30 +32,6 @@ interface Schedule {
   pricing: { basePrice: bigint; cap: bigint; indexId: `0x${string}` };
 }
 
-/** An approval of `amount` first when the contract may not yet take it, then the call itself. */
-export function withApproval(
-  token: TokenInfo,
-  spender: Address,
-  allowance: bigint | undefined,
-  amount: bigint,
-  call: ContractCall,
-): ContractCall[] {
-  return [
-    ...(allowance === undefined || allowance < amount
-      ? [
-          {
-            address: token.address,
-            abi: testDollarAbi,
-            functionName: "approve",
-            args: [spender, amount],
-            what: `Allow ${token.money(amount)} to be locked`,
-          },
-        ]
-      : []),
-    call,
-  ];
-}
-
 /** Forward contracts (seed 001): lock a price now for energy delivered over a future window. */
 export function Forwards() {
   const { contracts, market } = useDeployment();
@@ -64,66 +41,36 @@ export function Forwards() {
   const { address: me, data: meters } = useMyMeters();
   const tx = useContractTx();
   const [side, setSide] = useState<"sell" | "buy">("sell");
-  const [meter, setMeter] = useState("");
-  const [startIn, setStartIn] = useState("2");
-  const [count, setCount] = useState("4");
-  const [kwh, setKwh] = useState("0.5");
+  const [span, setSpan] = useWindowInput({ startIn: "2", count: "4", kwh: "0.5" });
   const [price, setPrice] = useState("0.14");
   const [counterparty, setCounterparty] = useState("");
 
-  const events = useContractEventLog(address, forwardMarketAbi, ["ForwardProposed"]);
-  const ids = (events.data ?? []).map((e) => e.args.id as bigint);
-  const { data: chain } = useReadContracts({
-    contracts: [
-      ...ids.map((id) => ({
-        address: address!,
-        abi: forwardMarketAbi,
-        functionName: "getSchedule" as const,
-        args: [id] as const,
-      })),
-      ...ids.map((id) => ({
-        address: address!,
-        abi: forwardMarketAbi,
-        functionName: "counterpartyOf" as const,
-        args: [id] as const,
-      })),
-      { address: address!, abi: forwardMarketAbi, functionName: "penaltyPerKwh" as const },
-      {
-        address: token?.address,
-        abi: testDollarAbi,
-        functionName: "allowance" as const,
-        args: [me!, address!] as const,
-      },
-    ],
-    allowFailure: false,
-    query: {
-      enabled: address !== null && me !== undefined && token !== undefined && events.data !== undefined,
-      refetchInterval: 4_000,
-    },
-  });
+  const { events, data } = useDeliveryMarket(
+    address,
+    forwardMarketAbi,
+    "ForwardProposed",
+    ["getSchedule", "counterpartyOf"],
+    me,
+    token?.address,
+  );
 
   if (address === null) return <Empty>No forward market is deployed on this chain.</Empty>;
   if (me === undefined) return <ConnectFirst to="trade forwards" />;
   const active = meters?.items.filter((m) => m.status === "active") ?? [];
-  if (token === undefined || chain === undefined || now === undefined)
+  if (token === undefined || data === undefined || now === undefined)
     return <p className="note">Reading forwards…</p>;
 
-  const schedules = chain.slice(0, ids.length) as unknown as Schedule[];
-  const counterparties = chain.slice(ids.length, 2 * ids.length) as unknown as Address[];
-  const penalty = chain[2 * ids.length] as bigint;
-  const allowance = chain[2 * ids.length + 1] as bigint;
-  const chosenMeter = (meter || active[0]?.meter) as Address | undefined;
+  const ids = data.created.map((e) => e.args.id as bigint);
+  const [schedules, counterparties] = data.perId as [Schedule[], Address[]];
+  const { penaltyPerKwh: penalty, allowance } = data;
+  const meter = chosenMeter(span, active);
   const mine = (a: Address) => a.toLowerCase() === me.toLowerCase();
 
   let proposal: { call: ContractCall; margin: bigint } | string;
   try {
-    const first = BigInt(nextOpenInterval(market, now) + Number(startIn));
-    const last = first + BigInt(count) - 1n;
-    const wh = parseUnits(kwh, 3);
+    const { first, last, wh, meter: m } = parseWindow(span, active, market, now);
     const p = parseUnits(price, token.decimals);
-    if (wh <= 0n || p <= 0n || last < first)
-      throw new Error("volume, price and intervals must be above zero");
-    if (chosenMeter === undefined) throw new Error("you need an active meter");
+    if (p <= 0n) throw new Error("the price must be above zero");
     const total = windowWh(first, last, wh);
     const margin = side === "sell" ? sellerMargin(total, penalty) : buyerMargin(total, p);
     const cp = counterparty.trim() === "" ? zeroAddress : (counterparty.trim() as Address);
@@ -141,7 +88,7 @@ export function Forwards() {
             pricing: { basePrice: p, slope: 0n, referenceValue: 0n, floor: p, cap: p, indexId: zeroHash },
           },
           side === "sell",
-          chosenMeter,
+          m,
           cp,
         ],
         what: `Propose to ${side} ${formatEnergy(total)} over intervals ${first}–${last} at ${token.price(p)}`,
@@ -176,19 +123,7 @@ export function Forwards() {
             ))}
           </div>
           <div className="grid">
-            <MeterSelect meters={active} value={chosenMeter ?? ""} onChange={setMeter} />
-            <label>
-              Starts after (open intervals from now)
-              <input inputMode="numeric" value={startIn} onChange={(e) => setStartIn(e.target.value)} />
-            </label>
-            <label>
-              Intervals
-              <input inputMode="numeric" value={count} onChange={(e) => setCount(e.target.value)} />
-            </label>
-            <label>
-              Energy per interval (kWh)
-              <input inputMode="decimal" value={kwh} onChange={(e) => setKwh(e.target.value)} />
-            </label>
+            <WindowFields active={active} value={span} onChange={setSpan} />
             <label>
               Fixed price ({token.symbol}/kWh)
               <input inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} />
@@ -205,7 +140,7 @@ export function Forwards() {
           {typeof proposal === "string" ? (
             <p className="error">{proposal}</p>
           ) : (
-            <p className="note">
+            <p className="note" data-testid="margin">
               Margin locked now: {token.money(proposal.margin)}{" "}
               {side === "sell"
                 ? `(the ${token.price(penalty)} penalty on every kWh, against not delivering)`
@@ -214,15 +149,13 @@ export function Forwards() {
             </p>
           )}
           <div>
-            <button
-              disabled={typeof proposal === "string"}
-              onClick={() =>
-                typeof proposal !== "string" &&
-                void tx.send(withApproval(token, address, allowance, proposal.margin, proposal.call))
-              }
+            <TxButton
+              tx={tx}
+              call={typeof proposal === "string" ? undefined : proposal.call}
+              lock={typeof proposal === "string" ? undefined : { token, allowance, amount: proposal.margin }}
             >
               Propose
-            </button>
+            </TxButton>
           </div>
         </div>
       )}
@@ -244,23 +177,24 @@ export function Forwards() {
                 ? sellerMargin(total, r.s.penaltyPerKwh)
                 : buyerMargin(total, r.s.pricing.cap);
               return (
-                <button
-                  disabled={chosenMeter === undefined}
+                <TxButton
+                  tx={tx}
                   title={`locks ${token.money(margin)}`}
-                  onClick={() =>
-                    void tx.send(
-                      withApproval(token, address, allowance, margin, {
-                        address,
-                        abi: forwardMarketAbi,
-                        functionName: "accept",
-                        args: [r.id, chosenMeter!],
-                        what: `Accept forward #${r.id} (${acceptorSells ? "you sell" : "you buy"}; locks ${token.money(margin)})`,
-                      }),
-                    )
+                  lock={{ token, allowance, amount: margin }}
+                  call={
+                    meter === undefined
+                      ? undefined
+                      : {
+                          address,
+                          abi: forwardMarketAbi,
+                          functionName: "accept",
+                          args: [r.id, meter],
+                          what: `Accept forward #${r.id} (${acceptorSells ? "you sell" : "you buy"}; locks ${token.money(margin)})`,
+                        }
                   }
                 >
                   Accept ({acceptorSells ? "sell" : "buy"}, lock {token.money(margin)})
-                </button>
+                </TxButton>
               );
             }}
           />
@@ -275,26 +209,37 @@ export function Forwards() {
           rows={positions}
           action={(r) =>
             r.s.status === 1 ? (
-              <button
+              <TxButton
+                tx={tx}
                 className="secondary"
-                onClick={() =>
-                  void tx.send([
-                    {
-                      address,
-                      abi: forwardMarketAbi,
-                      functionName: "cancelProposal",
-                      args: [r.id],
-                      what: `Withdraw proposal #${r.id}`,
-                    },
-                  ])
-                }
+                call={{
+                  address,
+                  abi: forwardMarketAbi,
+                  functionName: "cancelProposal",
+                  args: [r.id],
+                  what: `Withdraw proposal #${r.id}`,
+                }}
               >
                 Withdraw
-              </button>
-            ) : null
+              </TxButton>
+            ) : (
+              <SettlementSummary
+                token={token}
+                settlement={settlementOf(data.settlements, r.id)}
+                owedWh={windowWh(r.s.firstInterval, r.s.lastInterval, BigInt(r.s.whPerInterval))}
+              />
+            )
           }
         />
       )}
+      <Withdrawable
+        tx={tx}
+        token={token}
+        market={address}
+        abi={forwardMarketAbi}
+        me={me}
+        amount={data.withdrawable}
+      />
       <TxStatus state={tx.state} />
     </div>
   );
@@ -327,7 +272,7 @@ function ScheduleTable({
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={r.id.toString()}>
+            <tr key={r.id.toString()} data-id={r.id.toString()}>
               <td>{r.id.toString()}</td>
               <td className="mono">{r.s.seller === zeroAddress ? "—" : shortAddress(r.s.seller)}</td>
               <td className="mono">{r.s.buyer === zeroAddress ? "—" : shortAddress(r.s.buyer)}</td>

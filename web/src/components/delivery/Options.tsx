@@ -1,23 +1,23 @@
 "use client";
 
-import { intervalTimes, nextOpenInterval, optionMarketAbi, testDollarAbi } from "@gridmesh/contracts";
+import { intervalTimes, optionMarketAbi } from "@gridmesh/contracts";
 import { useState } from "react";
 import { zeroAddress, type Address } from "viem";
-import { useReadContracts } from "wagmi";
 
 import { useChainTime } from "../../hooks/useChainTime.js";
-import { useContractEventLog } from "../../hooks/useContractEvents.js";
 import { useContractTx, type ContractCall } from "../../hooks/useContractTx.js";
+import { useDeliveryMarket } from "../../hooks/useDeliveryMarket.js";
 import { useMyMeters } from "../../hooks/useMyMeters.js";
 import { useToken } from "../../hooks/useToken.js";
-import { buyerMargin, scheduleStatus, sellerMargin, windowWh } from "../../lib/deliveryMath.js";
+import { buyerMargin, scheduleStatus, sellerMargin, settlementOf, windowWh } from "../../lib/deliveryMath.js";
 import { formatDuration, shortAddress } from "../../lib/format.js";
 import { formatEnergy, parseUnits } from "../../lib/units.js";
 import { useDeployment } from "../Providers.js";
 import { ConnectFirst, Empty } from "../States.js";
+import { TxButton } from "../TxButton.js";
 import { TxStatus } from "../TxStatus.js";
-import { withApproval } from "./Forwards.js";
-import { MeterSelect } from "./MeterSelect.js";
+import { SettlementSummary, Withdrawable } from "./Settlement.js";
+import { chosenMeter, parseWindow, useWindowInput, WindowFields } from "./WindowFields.js";
 
 interface Written {
   id: bigint;
@@ -47,71 +47,39 @@ export function Options() {
   const { now } = useChainTime();
   const { address: me, data: meters } = useMyMeters();
   const tx = useContractTx();
-  const [meter, setMeter] = useState("");
-  const [startIn, setStartIn] = useState("4");
-  const [count, setCount] = useState("4");
-  const [kwh, setKwh] = useState("0.5");
+  const [span, setSpan] = useWindowInput({ startIn: "4", count: "4", kwh: "0.5" });
   const [strike, setStrike] = useState("0.15");
   const [premium, setPremium] = useState("0.05");
 
-  const events = useContractEventLog(address, optionMarketAbi, ["OptionWritten"]);
-  const written: Written[] = (events.data ?? []).map((e) => e.args as unknown as Written);
-  const { data: chain } = useReadContracts({
-    contracts: [
-      ...written.map((w) => ({
-        address: address!,
-        abi: optionMarketAbi,
-        functionName: "getOption" as const,
-        args: [w.id] as const,
-      })),
-      ...written.map((w) => ({
-        address: address!,
-        abi: optionMarketAbi,
-        functionName: "getSchedule" as const,
-        args: [w.id] as const,
-      })),
-      { address: address!, abi: optionMarketAbi, functionName: "penaltyPerKwh" as const },
-      {
-        address: token?.address,
-        abi: testDollarAbi,
-        functionName: "allowance" as const,
-        args: [me!, address!] as const,
-      },
-    ],
-    allowFailure: false,
-    query: {
-      enabled: address !== null && me !== undefined && token !== undefined && events.data !== undefined,
-      refetchInterval: 4_000,
-    },
-  });
+  const { data } = useDeliveryMarket(
+    address,
+    optionMarketAbi,
+    "OptionWritten",
+    ["getOption", "getSchedule"],
+    me,
+    token?.address,
+  );
 
   if (address === null) return <Empty>No option market is deployed on this chain.</Empty>;
   if (me === undefined) return <ConnectFirst to="trade options" />;
-  if (token === undefined || chain === undefined || now === undefined)
+  if (token === undefined || data === undefined || now === undefined)
     return <p className="note">Reading options…</p>;
   const active = meters?.items.filter((m) => m.status === "active") ?? [];
-  const n = written.length;
-  const held = chain.slice(0, n) as unknown as {
-    premium: bigint;
-    exerciseDeadline: bigint;
-    holder: Address;
-  }[];
-  const schedules = chain.slice(n, 2 * n) as unknown as Schedule[];
-  const penalty = chain[2 * n] as bigint;
-  const allowance = chain[2 * n + 1] as bigint;
-  const chosenMeter = (meter || active[0]?.meter) as Address | undefined;
+  const written = data.created.map((e) => e.args as unknown as Written);
+  const [held, schedules] = data.perId as [
+    { premium: bigint; exerciseDeadline: bigint; holder: Address }[],
+    Schedule[],
+  ];
+  const { penaltyPerKwh: penalty, allowance } = data;
+  const meter = chosenMeter(span, active);
   const mine = (a: Address) => a.toLowerCase() === me.toLowerCase();
 
   let offer: { call: ContractCall; collateral: bigint } | string;
   try {
-    const first = BigInt(nextOpenInterval(market, now) + Number(startIn));
-    const last = first + BigInt(count) - 1n;
-    const wh = parseUnits(kwh, 3);
+    const { first, last, wh, meter: m } = parseWindow(span, active, market, now);
     const k = parseUnits(strike, token.decimals);
     const prem = parseUnits(premium, token.decimals);
-    if (wh <= 0n || k <= 0n || last < first)
-      throw new Error("volume, strike and intervals must be above zero");
-    if (chosenMeter === undefined) throw new Error("you need an active meter");
+    if (k <= 0n) throw new Error("the strike must be above zero");
     // Exercisable until a little before the window's first gate closure.
     const deadline = BigInt(intervalTimes(market, Number(first)).gateClosure - market.gateClosureSeconds);
     const total = windowWh(first, last, wh);
@@ -131,7 +99,7 @@ export function Options() {
             premium: prem,
             exerciseDeadline: deadline,
           },
-          chosenMeter,
+          m,
         ],
         what: `Write an option on ${formatEnergy(total)} over intervals ${first}–${last} at ${token.price(k)}`,
       },
@@ -150,6 +118,13 @@ export function Options() {
   );
   const positions = rows.filter((r) => mine(r.w.writer) || mine(r.o.holder));
 
+  const plain = (functionName: string, id: bigint, what: string): ContractCall => ({
+    address,
+    abi: optionMarketAbi,
+    functionName,
+    args: [id],
+    what,
+  });
   const describe = (r: (typeof rows)[number]) => {
     const left = Number(r.o.exerciseDeadline) - now;
     return `${formatEnergy(BigInt(r.w.terms.whPerInterval))} × intervals ${r.w.terms.firstInterval}–${r.w.terms.lastInterval} at ${token.price(r.w.terms.strikePerKwh)}, premium ${token.money(r.o.premium)}, ${left > 0 ? `exercise within ${formatDuration(left)}` : "exercise closed"}`;
@@ -163,19 +138,7 @@ export function Options() {
       ) : (
         <div className="stack">
           <div className="grid">
-            <MeterSelect meters={active} value={chosenMeter ?? ""} onChange={setMeter} />
-            <label>
-              Starts after (open intervals from now)
-              <input inputMode="numeric" value={startIn} onChange={(e) => setStartIn(e.target.value)} />
-            </label>
-            <label>
-              Intervals
-              <input inputMode="numeric" value={count} onChange={(e) => setCount(e.target.value)} />
-            </label>
-            <label>
-              Energy per interval (kWh)
-              <input inputMode="decimal" value={kwh} onChange={(e) => setKwh(e.target.value)} />
-            </label>
+            <WindowFields active={active} value={span} onChange={setSpan} />
             <label>
               Strike ({token.symbol}/kWh)
               <input inputMode="decimal" value={strike} onChange={(e) => setStrike(e.target.value)} />
@@ -188,21 +151,19 @@ export function Options() {
           {typeof offer === "string" ? (
             <p className="error">{offer}</p>
           ) : (
-            <p className="note">
+            <p className="note" data-testid="collateral">
               Collateral locked now: {token.money(offer.collateral)} (the penalty on every kWh, returned with
               delivery or expiry).
             </p>
           )}
           <div>
-            <button
-              disabled={typeof offer === "string"}
-              onClick={() =>
-                typeof offer !== "string" &&
-                void tx.send(withApproval(token, address, allowance, offer.collateral, offer.call))
-              }
+            <TxButton
+              tx={tx}
+              call={typeof offer === "string" ? undefined : offer.call}
+              lock={typeof offer === "string" ? undefined : { token, allowance, amount: offer.collateral }}
             >
               Write option
-            </button>
+            </TxButton>
           </div>
         </div>
       )}
@@ -212,25 +173,23 @@ export function Options() {
       ) : (
         <ul>
           {forSale.map((r) => (
-            <li key={r.w.id.toString()} className="row">
+            <li key={r.w.id.toString()} className="row" data-id={r.w.id.toString()}>
               <span>
                 #{r.w.id.toString()} by {shortAddress(r.w.writer)}: {describe(r)}
               </span>
-              <button
-                onClick={() =>
-                  void tx.send(
-                    withApproval(token, address, allowance, r.o.premium, {
-                      address,
-                      abi: optionMarketAbi,
-                      functionName: "buy",
-                      args: [r.w.id],
-                      what: `Buy option #${r.w.id} for ${token.money(r.o.premium)}`,
-                    }),
-                  )
-                }
+              <TxButton
+                tx={tx}
+                lock={{ token, allowance, amount: r.o.premium }}
+                call={{
+                  address,
+                  abi: optionMarketAbi,
+                  functionName: "buy",
+                  args: [r.w.id],
+                  what: `Buy option #${r.w.id} for ${token.money(r.o.premium)}`,
+                }}
               >
                 Buy for {token.money(r.o.premium)}
-              </button>
+              </TxButton>
             </li>
           ))}
         </ul>
@@ -249,70 +208,66 @@ export function Options() {
             const escrow = buyerMargin(total, r.w.terms.strikePerKwh);
             const open = BigInt(now) < r.o.exerciseDeadline;
             return (
-              <li key={r.w.id.toString()} className="row">
+              <li key={r.w.id.toString()} className="row" data-id={r.w.id.toString()}>
                 <span>
                   #{r.w.id.toString()} ({mine(r.w.writer) ? "written" : "held"}, {scheduleStatus[r.s.status]}
                   {r.s.status === 2 ? `, ${r.s.settledIntervals} intervals settled` : ""}): {describe(r)}
                 </span>
                 {mine(r.o.holder) && r.s.status === 1 && open ? (
-                  <button
-                    disabled={chosenMeter === undefined}
-                    onClick={() =>
-                      void tx.send(
-                        withApproval(token, address, allowance, escrow, {
-                          address,
-                          abi: optionMarketAbi,
-                          functionName: "exercise",
-                          args: [r.w.id, chosenMeter!],
-                          what: `Exercise option #${r.w.id} (escrows ${token.money(escrow)})`,
-                        }),
-                      )
+                  <TxButton
+                    tx={tx}
+                    lock={{ token, allowance, amount: escrow }}
+                    call={
+                      meter === undefined
+                        ? undefined
+                        : {
+                            address,
+                            abi: optionMarketAbi,
+                            functionName: "exercise",
+                            args: [r.w.id, meter],
+                            what: `Exercise option #${r.w.id} (escrows ${token.money(escrow)})`,
+                          }
                     }
                   >
                     Exercise (escrow {token.money(escrow)})
-                  </button>
+                  </TxButton>
                 ) : null}
                 {mine(r.w.writer) && r.s.status === 1 && r.o.holder === zeroAddress ? (
-                  <button
+                  <TxButton
+                    tx={tx}
                     className="secondary"
-                    onClick={() =>
-                      void tx.send([
-                        {
-                          address,
-                          abi: optionMarketAbi,
-                          functionName: "cancel",
-                          args: [r.w.id],
-                          what: `Cancel option #${r.w.id}`,
-                        },
-                      ])
-                    }
+                    call={plain("cancel", r.w.id, `Cancel option #${r.w.id}`)}
                   >
                     Cancel
-                  </button>
+                  </TxButton>
                 ) : null}
                 {r.s.status === 1 && !open ? (
-                  <button
+                  <TxButton
+                    tx={tx}
                     className="secondary"
-                    onClick={() =>
-                      void tx.send([
-                        {
-                          address,
-                          abi: optionMarketAbi,
-                          functionName: "expire",
-                          args: [r.w.id],
-                          what: `Expire option #${r.w.id}`,
-                        },
-                      ])
-                    }
+                    call={plain("expire", r.w.id, `Expire option #${r.w.id}`)}
                   >
                     Expire
-                  </button>
+                  </TxButton>
                 ) : null}
+                <SettlementSummary
+                  token={token}
+                  settlement={settlementOf(data.settlements, r.w.id)}
+                  owedWh={total}
+                />
               </li>
             );
           })}
         </ul>
       )}
+      <Withdrawable
+        tx={tx}
+        token={token}
+        market={address}
+        abi={optionMarketAbi}
+        me={me}
+        amount={data.withdrawable}
+      />
       <TxStatus state={tx.state} />
     </div>
   );

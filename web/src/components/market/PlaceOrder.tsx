@@ -10,7 +10,9 @@ import { useMyMeters } from "../../hooks/useMyMeters.js";
 import { useToken } from "../../hooks/useToken.js";
 import { formatEnergy, parseUnits } from "../../lib/units.js";
 import { useDeployment } from "../Providers.js";
+import { MeterSelect } from "../delivery/MeterSelect.js";
 import { ConnectFirst, Empty } from "../States.js";
+import { withApproval } from "../TxButton.js";
 import { TxStatus } from "../TxStatus.js";
 
 type Side = "offer" | "bid";
@@ -89,26 +91,18 @@ export function PlaceOrder({ interval }: { interval: number | undefined }) {
     )
       return;
     const what = `${side === "offer" ? "Offer" : "Bid"} ${formatEnergy(wh)} at ${token.price(pricePerKwh)} for interval ${interval}`;
-    await tx.send([
-      ...(needsApproval
-        ? [
-            {
-              address: token.address,
-              abi: testDollarAbi,
-              functionName: "approve",
-              args: [contracts.energyMarket, deposit],
-              what: `Allow the market to lock ${token.money(deposit)}`,
-            },
-          ]
-        : []),
-      {
-        address: contracts.energyMarket,
-        abi: energyMarketAbi,
-        functionName: side === "offer" ? "placeOffer" : "placeBid",
-        args: [chosenMeter, BigInt(interval), wh, pricePerKwh],
-        what,
-      },
-    ]);
+    await tx.send(
+      withApproval(
+        { token, allowance, amount: deposit, what: `Allow the market to lock ${token.money(deposit)}` },
+        {
+          address: contracts.energyMarket,
+          abi: energyMarketAbi,
+          functionName: side === "offer" ? "placeOffer" : "placeBid",
+          args: [chosenMeter, BigInt(interval), wh, pricePerKwh],
+          what,
+        },
+      ),
+    );
   };
 
   const busy = tx.state.step === "checking" || tx.state.step === "signing" || tx.state.step === "pending";
@@ -129,16 +123,7 @@ export function PlaceOrder({ interval }: { interval: number | undefined }) {
           </label>
         ))}
       </div>
-      <label>
-        Meter
-        <select value={chosenMeter ?? ""} onChange={(e) => setMeter(e.target.value)} name="meter">
-          {active.map((m) => (
-            <option key={m.meter} value={m.meter}>
-              {m.meter}
-            </option>
-          ))}
-        </select>
-      </label>
+      <MeterSelect meters={active} value={chosenMeter ?? ""} onChange={setMeter} name="meter" />
       <label>
         Energy (kWh)
         <input name="kwh" inputMode="decimal" value={kwh} onChange={(e) => setKwh(e.target.value)} />
