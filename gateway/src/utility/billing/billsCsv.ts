@@ -1,3 +1,4 @@
+import type { MonthToDateStatement } from "./monthToDate.js";
 import type { BilledMonth } from "./readBills.js";
 
 const HEADER = [
@@ -23,27 +24,61 @@ const HEADER = [
  * up to its total.
  */
 export function billsCsv(billed: BilledMonth): string {
-  const rows = [HEADER];
-  for (const bill of billed.bills) {
-    for (const line of bill.lines) {
-      rows.push([
-        bill.month,
-        bill.accountNumber,
-        bill.controllerId,
-        String(line.position),
-        line.kind,
-        line.description,
-        line.energyWh ?? "",
-        line.ratePerKwh ?? "",
-        line.amount,
-        line.onchainAmount ?? "",
+  return csv(
+    HEADER,
+    billed.bills.flatMap((bill) =>
+      bill.lines.map((line) => [
+        ...lineFields(bill, line),
         bill.totalDue,
         bill.nextBaseBill,
         String(bill.forced),
-      ]);
-    }
-  }
-  return rows.map((row) => row.map(field).join(",") + "\r\n").join("");
+      ]),
+    ),
+  );
+}
+
+/**
+ * A month-to-date statement in the bills' CSV columns, so a spreadsheet reads both alike, with
+ * two more columns marking every row a draft and its end. bill_total_due holds the unadjusted
+ * subtotal so far (it may be negative) and next_base_bill is empty: a draft applies no base-bill
+ * rule (see monthToDate.ts).
+ */
+export function statementCsv(statement: MonthToDateStatement): string {
+  return csv(
+    [...HEADER, "draft", "as_of"],
+    statement.bills.flatMap((bill) =>
+      bill.lines.map((line) => [
+        ...lineFields(bill, line),
+        bill.subtotal,
+        "",
+        "false",
+        "true",
+        statement.asOf,
+      ]),
+    ),
+  );
+}
+
+type CsvBill = Pick<BilledMonth["bills"][number], "month" | "accountNumber" | "controllerId">;
+type CsvLine = BilledMonth["bills"][number]["lines"][number];
+
+function lineFields(bill: CsvBill, line: CsvLine): string[] {
+  return [
+    bill.month,
+    bill.accountNumber,
+    bill.controllerId,
+    String(line.position),
+    line.kind,
+    line.description,
+    line.energyWh ?? "",
+    line.ratePerKwh ?? "",
+    line.amount,
+    line.onchainAmount ?? "",
+  ];
+}
+
+function csv(header: readonly string[], rows: readonly string[][]): string {
+  return [header, ...rows].map((row) => row.map(field).join(",") + "\r\n").join("");
 }
 
 function field(value: string): string {

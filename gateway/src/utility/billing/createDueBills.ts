@@ -1,7 +1,7 @@
 import type { Clock } from "@gridmesh/contracts";
 
 import type { Logger } from "../../common/logger.js";
-import type { Database } from "../../store/index.js";
+import type { Database, Queryable } from "../../store/index.js";
 import { BillingError } from "./billingError.js";
 import { monthAt, nextMonth } from "./billingMonth.js";
 import { readBillingSettings } from "./billingSettings.js";
@@ -25,11 +25,7 @@ export async function createDueBills({
 }: CreateDueBillsParameters): Promise<CreateBillsResult[]> {
   const { timeZone } = await readBillingSettings(db);
   const current = await monthAt(db, clock.now(), timeZone);
-  const { rows } = await db.query<{ last_billed: string | null; first_rated: string | null }>(
-    `SELECT (SELECT max(month) FROM billing_runs) AS last_billed, (SELECT min(month) FROM billing_rates) AS first_rated`,
-  );
-  const { last_billed: lastBilled, first_rated: firstRated } = rows[0]!;
-  let due = lastBilled === null ? firstRated : nextMonth(lastBilled);
+  let due = await firstUnbilledMonth(db);
   const results: CreateBillsResult[] = [];
   while (due !== null && due < current) {
     let result: CreateBillsResult;
@@ -45,4 +41,13 @@ export async function createDueBills({
     due = nextMonth(due);
   }
   return results;
+}
+
+/** The next month to bill: the one after the last billed, or the first with rates; null with neither. */
+export async function firstUnbilledMonth(q: Queryable): Promise<string | null> {
+  const { rows } = await q.query<{ last_billed: string | null; first_rated: string | null }>(
+    `SELECT (SELECT max(month) FROM billing_runs) AS last_billed, (SELECT min(month) FROM billing_rates) AS first_rated`,
+  );
+  const { last_billed: lastBilled, first_rated: firstRated } = rows[0]!;
+  return lastBilled === null ? firstRated : nextMonth(lastBilled);
 }

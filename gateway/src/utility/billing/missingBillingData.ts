@@ -13,6 +13,8 @@ export type MissingBillingData =
 export interface FindMissingBillingDataParameters {
   period: MonthPeriod;
   intervalSeconds: number;
+  /** Only what concerns these accounts (their controllers and meters); every account's when omitted. */
+  accountNumbers?: readonly string[] | undefined;
 }
 
 /**
@@ -22,16 +24,18 @@ export interface FindMissingBillingDataParameters {
  */
 export async function findMissingBillingData(
   q: Queryable,
-  { period, intervalSeconds }: FindMissingBillingDataParameters,
+  { period, intervalSeconds, accountNumbers }: FindMissingBillingDataParameters,
 ): Promise<MissingBillingData[]> {
   const iso = (d: Date) => d.toISOString();
+  const accounts = accountNumbers === undefined ? null : [...accountNumbers];
+  const accountsOf = (column: string) => `($3::text[] IS NULL OR ${column} = ANY($3::text[]))`;
   const failed = await q.query<{ controller_id: string; hours: number; first: Date; last: Date }>(
     `SELECT controller_id, count(*)::integer AS hours, min(hour) AS first, max(hour) AS last
      FROM failed_requests
      WHERE hour < $2 AND hour + interval '1 hour' > $1
-       AND controller_id IN (SELECT controller_id FROM customer_accounts)
+       AND controller_id IN (SELECT controller_id FROM customer_accounts WHERE ${accountsOf("account_number")})
      GROUP BY controller_id ORDER BY controller_id`,
-    [period.start, period.end],
+    [period.start, period.end, accounts],
   );
   // Hours are named by their start in UTC; a zone offset by half an hour overlaps one more. A
   // controller owes no hour before it joined the fleet (catch-up asks for none either).
@@ -41,10 +45,10 @@ export async function findMissingBillingData(
      CROSS JOIN LATERAL generate_series(GREATEST(date_trunc('hour', $1::timestamptz, 'UTC'),
                                                  date_trunc('hour', c.created_at, 'UTC')),
                                         $2::timestamptz - interval '1 microsecond', interval '1 hour') h
-     WHERE c.controller_id IN (SELECT controller_id FROM customer_accounts)
+     WHERE c.controller_id IN (SELECT controller_id FROM customer_accounts WHERE ${accountsOf("account_number")})
        AND NOT EXISTS (SELECT 1 FROM usage_hours u WHERE u.controller_id = c.controller_id AND u.hour = h)
      GROUP BY c.controller_id ORDER BY c.controller_id`,
-    [period.start, period.end],
+    [period.start, period.end, accounts],
   );
   const first = Math.ceil(period.start.getTime() / 1000 / intervalSeconds);
   const last = Math.ceil(period.end.getTime() / 1000 / intervalSeconds) - 1;
@@ -54,13 +58,13 @@ export async function findMissingBillingData(
        SELECT f.interval_index FROM chain_fills f
        WHERE f.interval_index BETWEEN $1 AND $2 AND f.delivered_wh IS NULL
          AND EXISTS (SELECT 1 FROM orders o JOIN smart_meters m ON m.meter = o.meter
-                     WHERE o.order_id IN (f.offer_id, f.bid_id))
+                     WHERE o.order_id IN (f.offer_id, f.bid_id) AND ${accountsOf("m.account_number")})
        UNION ALL
        SELECT d.interval_index FROM scheduled_deliveries d JOIN delivery_schedules s USING (contract, schedule_id)
        WHERE d.interval_index BETWEEN $1 AND $2 AND d.status = 'committed'
-         AND EXISTS (SELECT 1 FROM smart_meters m WHERE m.meter IN (s.seller_meter, s.buyer_meter))
+         AND EXISTS (SELECT 1 FROM smart_meters m WHERE m.meter IN (s.seller_meter, s.buyer_meter) AND ${accountsOf("m.account_number")})
      ) pending`,
-    [first, last],
+    [first, last, accounts],
   );
   const result: MissingBillingData[] = [
     ...failed.rows.map((r) => ({
