@@ -3,6 +3,7 @@ export * from "./intervals.js";
 export * from "./typedData.js";
 export * from "./abis.js";
 export * from "./readingWire.js";
+export * from "./batteryReport.js";
 export * from "./settlementMath.js";
 export * from "./clearing/index.js";
 export * from "./meterCommands.js";

@@ -7,6 +7,7 @@ import { retryClearingRoute, retryReadingRoute, operatorStatusRoute } from "./ro
 import { bookRoute, ordersRoute } from "./routes/orderRoutes.js";
 import { postReadingsRoute, readingsRoute } from "./routes/readingRoutes.js";
 import { settlementsRoute, tradesRoute } from "./routes/tradeRoutes.js";
+import { batteryRoutes } from "./routes/batteryRoutes.js";
 import { billingRoutes } from "./routes/billingRoutes.js";
 import { supplyRoutes } from "./routes/supplyRoutes.js";
 import { utilityRoutes } from "./routes/utilityRoutes.js";
@@ -25,6 +26,7 @@ export const apiRoutes: readonly Route[] = [
   postReadingsRoute,
   devicesRoute,
   deviceRoute,
+  ...batteryRoutes,
   ...identityRoutes,
   operatorStatusRoute,
   retryClearingRoute,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { readingReceiptsSchema, signedReadingBatchSchema, signedReadingSchema } from "@gridmesh/contracts";
 
 import { identityComponentSchemas } from "./identitySchemas.js";
+import { batteryComponentSchemas } from "./batterySchemas.js";
 import { billingComponentSchemas } from "./billingSchemas.js";
 import { supplyComponentSchemas } from "./supplySchemas.js";
 import { utilityComponentSchemas } from "./utilitySchemas.js";
@@ -254,5 +255,6 @@ export const componentSchemas = {
   ...utilityComponentSchemas,
   ...billingComponentSchemas,
   ...supplyComponentSchemas,
+  ...batteryComponentSchemas,
   OpenApiDocument: openApiDocumentSchema,
 } as const;

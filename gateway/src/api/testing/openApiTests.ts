@@ -61,6 +61,13 @@ const routes: [string, string, string[]][] = [
   ["post", "/v1/readings", []],
   ["get", "/v1/devices", ["query:owner", "query:status", "query:limit", "query:cursor"]],
   ["get", "/v1/devices/{meter}", ["path:meter"]],
+  ["post", "/v1/battery-reports", []],
+  ["get", "/v1/devices/{meter}/battery", ["path:meter"]],
+  [
+    "get",
+    "/v1/devices/{meter}/battery-reports",
+    ["path:meter", "query:from", "query:to", "query:limit", "query:cursor"],
+  ],
   ["get", "/v1/identity/verifiers", []],
   ["post", "/v1/identity/devices", []],
   ["get", "/v1/identity/devices/{deviceId}", ["path:deviceId"]],

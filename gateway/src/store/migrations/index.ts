@@ -8,6 +8,7 @@ import { billingMigration } from "./0006_billing.js";
 import { supplyMigration } from "./0007_supply.js";
 import { utcHoursMigration } from "./0008_utc_hours.js";
 import { utilityLeaseMigration } from "./0009_utility_lease.js";
+import { batteryReportsMigration } from "./0010_battery_reports.js";
 
 /** Every migration, oldest first. Append only: an applied migration is never edited. */
 export const migrations: readonly Migration[] = [
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   supplyMigration,
   utcHoursMigration,
   utilityLeaseMigration,
+  batteryReportsMigration,
 ];

@@ -64,6 +64,7 @@ export function defineStoreSuite(engine: StoreSuiteEngine): void {
           rows.map((r) => r.table_name),
           [
             "batch_settlements",
+            "battery_reports",
             "bill_lines",
             "billing_rates",
             "billing_runs",

@@ -563,13 +563,22 @@ export function defineUtilitySuite(engine: UtilitySuiteEngine): void {
       await db.query(
         "INSERT INTO usage_statistics (month, controller_id, statistic_type, value_wh, through_day) VALUES ('2025-01', 'res-1', 'generation', 1, '2025-01-31')",
       );
+      const cutoffSeconds = at("2026-02-28T12:00:00Z") / 1000;
+      await db.query(
+        `INSERT INTO battery_reports (meter, taken_at, batteries, signature) VALUES
+           ($1, $2, '[]', '0x'), ($1, $3, '[]', '0x'), ($1, $4, '[]', '0x')`,
+        [m1.address.toLowerCase(), cutoffSeconds - 900, cutoffSeconds - 1, cutoffSeconds],
+      );
       const result = await applyRetention(db, { now: at("2026-08-31T12:00:00Z"), months: 6, batchSize: 2 });
       assert.deepEqual(result, {
         cutoff: "2026-02-28T12:00:00.000Z",
         meterRecords: 6,
         rejectedRecords: 1,
         usageHours: 1,
+        batteryReports: 2,
       });
+      const reports = await db.query<{ taken_at: string }>("SELECT taken_at::text FROM battery_reports");
+      assert.deepEqual(reports.rows, [{ taken_at: String(cutoffSeconds) }]);
       assert.deepEqual(
         (await records(db)).map((r) => r.sequence),
         ["11"],
