@@ -43,7 +43,14 @@ export function agentConfig(p: StartAgentParameters): Record<string, unknown> {
     // microgrid controller for the utility's hourly usage and bills; each delivered on its own.
     uplinks: [{ kind: "gateway", url: `${p.gatewayUrl}/v1/readings` }, { kind: "controller" }],
     commands: { host: p.commands.host, port: p.commands.port, controllers: [p.commands.controller] },
-    ...(p.lines.bms !== undefined && { battery: { topology: "battery.json", name: "home" } }),
+    ...(p.lines.bms !== undefined && {
+      battery: {
+        topology: "battery.json",
+        // A shared battery's household partition is the home's; the report covers all of them.
+        name: p.spec.battery?.partitions?.[0]?.name ?? "home",
+        reportUrl: `${p.gatewayUrl}/v1/battery-reports`,
+      },
+    }),
     // The agent offers its forecast surplus at the delegation's floor and bids for its deficit at
     // its ceiling, each interval, from the meter's own address.
     ...(p.trading !== undefined && { trading: p.trading }),
@@ -68,7 +75,10 @@ export async function startAgent(p: StartAgentParameters): Promise<ManagedProces
         },
       ],
       aggregators: [],
-      splitters: [],
+      splitters:
+        spec.battery.partitions === undefined
+          ? []
+          : [{ source: "home", policy: "proportional", partitions: spec.battery.partitions }],
     };
     await writeFile(path.join(keys.dir, "battery.json"), `${JSON.stringify(topology, null, 2)}\n`);
   }

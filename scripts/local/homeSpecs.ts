@@ -18,7 +18,18 @@ export interface HomeBatterySpec {
   maxDischargeA: number;
   /** What the home's inverter moves at most, either way. */
   inverterW: number;
+  /**
+   * A battery shared out (seed 004 partitioned batteries): the home runs on the first partition,
+   * the others are shares it lends, e.g. to the microgrid. Fractions sum to 1.
+   */
+  partitions?: readonly { name: string; fraction: number }[];
 }
+
+/** The split of a shared battery: most for the household, a quarter lent to the microgrid. */
+const SHARED_BATTERY = [
+  { name: "household", fraction: 0.75 },
+  { name: "microgrid-share", fraction: 0.25 },
+] as const;
 
 /** The limits an owner gives its meter agent for automatic trading (MarketDelegation). */
 export interface TradingLimits {
@@ -81,7 +92,14 @@ export function homeSpec(index: number, controllers: readonly string[] = CONTROL
       baseLoadW: 300,
       morningPeakW: 900,
       eveningPeakW: 1_600,
-      battery: { capacityAh: 200, stateOfCharge: 0.6, maxChargeA: 60, maxDischargeA: 60, inverterW: 3_000 },
+      battery: {
+        capacityAh: 200,
+        stateOfCharge: 0.6,
+        maxChargeA: 60,
+        maxDischargeA: 60,
+        inverterW: 3_000,
+        partitions: SHARED_BATTERY,
+      },
       trading: undefined,
     };
   if (index === 2)
@@ -114,6 +132,8 @@ export function homeSpec(index: number, controllers: readonly string[] = CONTROL
           maxChargeA: round(batteryAh * 0.3, 1),
           maxDischargeA: round(batteryAh * 0.3, 1),
           inverterW: round(2_000 + random() * 3_000, 100),
+          // Every third home shares its battery like home 1.
+          ...(index % 3 === 1 && { partitions: SHARED_BATTERY }),
         }
       : undefined,
     trading:

@@ -1,11 +1,14 @@
 import type { SerialPort } from "serialport";
 import { z } from "zod";
 
+import type { BatteryState } from "@gridmesh/contracts";
+
 import type { Battery } from "../bal/battery.js";
 import { buildTopologyFromFile, readTopologyConfig } from "../bal/buildTopology.js";
 import { JbdBatteryDriver } from "../bal/jbdDriver.js";
 import { isNetworkBattery } from "../bal/topologyConfig.js";
 import type { AgentClock } from "../readings/clock.js";
+import { type BatteryNode, batteryNodes, readBatteryStates } from "../reporting/batterySnapshot.js";
 import { JbdBms } from "../serial/jbdBms.js";
 import { openSerialPort } from "../serial/openSerialPort.js";
 import { AgentConfigError } from "./agentConfig.js";
@@ -18,6 +21,9 @@ const jbdInterface = z.strictObject({
 
 export interface AgentBattery {
   battery: Battery;
+  /** Every battery of the topology (cells, aggregates, partitions), for reports. */
+  nodes: readonly BatteryNode[];
+  states(): Promise<BatteryState[]>;
   close(): Promise<void>;
 }
 
@@ -60,7 +66,8 @@ export async function openAgentBattery(
         },
       },
     });
-    return { battery: topology.get(name), close };
+    const nodes = batteryNodes(config);
+    return { battery: topology.get(name), nodes, states: () => readBatteryStates(topology, nodes), close };
   } catch (e) {
     await close();
     throw e;

@@ -141,6 +141,11 @@ export const agentConfigSchema = z
         topology: z.string().min(1),
         /** The battery of the topology this home uses. */
         name: z.string().min(1),
+        /**
+         * The gateway's battery-report endpoint (e.g. http://gateway:8080/v1/battery-reports): every
+         * battery of the topology is reported, signed, at each interval boundary.
+         */
+        reportUrl: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
       })
       .optional(),
     /** Serves the home battery to other nodes (networked BAL), e.g. the microgrid controller. */

@@ -20,6 +20,7 @@ import { HttpUplink } from "../forward/httpUplink.js";
 import type { Uplink } from "../forward/uplink.js";
 import { type AgentClock, atClockTime, configuredClock, realClock } from "../readings/clock.js";
 import { ReadingRecorder } from "../readings/readingRecorder.js";
+import { BatteryReporter } from "../reporting/batteryReporter.js";
 import { profileRegisterSource, type RegisterSource, sdmRegisterSource } from "../readings/registerSource.js";
 import { homeProfile } from "../serial/homeProfile.js";
 import { openSerialPort } from "../serial/openSerialPort.js";
@@ -43,6 +44,8 @@ export interface AgentParts {
   clock: AgentClock;
   battery: Battery | undefined;
   policy: BatteryPolicyLoop | undefined;
+  /** Reports the topology's batteries to the gateway, when configured. */
+  reporter: BatteryReporter | undefined;
   commands: CommandServer | undefined;
   batteryServer: BatteryServer | undefined;
   /** Automatic trading within the owner's delegation, when configured and enabled. */
@@ -106,6 +109,7 @@ export class MeterAgent {
       log.info({ url: await parts.commands.listen() }, "controller commands accepted");
     if (parts.batteryServer !== undefined)
       log.info({ url: await parts.batteryServer.listen() }, "battery served");
+    void parts.reporter?.report();
     agent.#collect();
     agent.#gcTimer = setInterval(() => agent.#collect(), DAY_MS).unref();
     agent.#schedule();
@@ -145,6 +149,7 @@ export class MeterAgent {
     this.#cancelTimer?.();
     clearInterval(this.#gcTimer);
     await this.#sampling;
+    await this.#parts.reporter?.settle();
     await this.#parts.commands?.close();
     await this.#parts.batteryServer?.close();
     await this.#parts.policy?.stop();
@@ -166,7 +171,9 @@ export class MeterAgent {
   }
 
   async #sample(): Promise<void> {
-    const { source, recorder, forwarders } = this.#parts;
+    const { source, recorder, forwarders, reporter } = this.#parts;
+    // Reported beside the reading, never in its way: the report does not hold up the next boundary.
+    void reporter?.report();
     try {
       const outcome = await recorder.record(await source.read());
       if (outcome.kind === "recorded") {
@@ -242,10 +249,22 @@ async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Pro
 
     let battery: Battery | undefined;
     let policy: BatteryPolicyLoop | undefined;
+    let reporter: BatteryReporter | undefined;
     if (config.battery !== undefined) {
       const home = await openAgentBattery(config.battery.topology, config.battery.name, clock);
       closers.push(() => home.close());
       battery = home.battery;
+      if (config.battery.reportUrl !== undefined) {
+        reporter = new BatteryReporter({
+          url: config.battery.reportUrl,
+          signer: wallet,
+          meter,
+          chainId: BigInt(config.chain.chainId),
+          clock,
+          states: () => home.states(),
+          log: log.child({ part: "battery-report" }),
+        });
+      }
       policy = new BatteryPolicyLoop({
         battery,
         state: () => readMeterState(store),
@@ -320,6 +339,7 @@ async function buildParts(config: AgentConfig, wallet: Wallet, log: Logger): Pro
       clock,
       battery,
       policy,
+      reporter,
       commands,
       batteryServer,
       trader,
