@@ -150,12 +150,78 @@ export const customerBillsSchema = z
   })
   .describe("a wallet's own bills");
 
+export const statementBillSchema = z
+  .strictObject({
+    month: monthSchema,
+    accountNumber: z.string(),
+    controllerId: z.string(),
+    baseBill: uint.describe("the base bill as it stands now; the whole month's bill charges it in full"),
+    importWh: uint,
+    exportWh: uint,
+    p2pBoughtWh: uint,
+    p2pSoldWh: uint,
+    billedImportWh: uint.describe("import less P2P purchases, per meter and interval, not below 0"),
+    creditedExportWh: uint.describe("export less P2P sales, per meter and interval, not below 0"),
+    subtotal: signed.describe("base bill + charges - credits so far, unadjusted: may be negative"),
+    lines: z.array(billLineSchema).describe("a bill's lines, without the negative-bill adjustment"),
+  })
+  .describe("one account's bill so far");
+
+export const monthToDateStatementSchema = z
+  .strictObject({
+    draft: z.literal(true).describe("always true: not a bill, computed on request and stored nowhere"),
+    month: monthSchema,
+    timeZone: z.string(),
+    periodStart: timestamp.describe("the month's start; the statement covers [periodStart, asOf)"),
+    asOf: timestamp.describe("end of the last hour of data the utility holds from the accounts' controllers"),
+    monthEnd: timestamp.describe("when the month ends and can be billed"),
+    rates: z.strictObject({
+      peakRate: uint,
+      offPeakRate: uint,
+      peakStartHour: z.int(),
+      peakEndHour: z.int(),
+    }),
+    baseBillRuleApplied: z
+      .literal(false)
+      .describe(
+        "the ±25% base-bill rule needs the whole month's subtotal: a draft shows unadjusted figures, " +
+          "no next base bill and no zeroing of a negative subtotal",
+      ),
+    note: z.string().describe("the same, in words for the customer"),
+    unbilledEarlierMonth: monthSchema
+      .nullable()
+      .describe("an earlier month not billed yet, whose base-bill rule will change the base bill shown"),
+    missing: z
+      .array(missingBillingDataSchema)
+      .describe("data of the period not in yet (hours, P2P settlements): the figures will change"),
+    accounts: count,
+    bills: z.array(statementBillSchema),
+  })
+  .describe("the current month's bill so far (a draft)");
+
+export const customerStatementSchema = z
+  .strictObject({
+    account: z.string().regex(/^0x[0-9a-f]{40}$/),
+    accounts: z.array(z.string()).describe("the customer accounts with a meter this wallet owns"),
+    statement: monthToDateStatementSchema
+      .nullable()
+      .describe("null when no customer account has a meter this wallet owns"),
+  })
+  .describe("a wallet's own month-to-date statement");
+
 export const billsCsvSchema = z
   .string()
   .describe(
     "served as text/csv: a header row, then one row per bill line (month, account_number, controller_id, " +
       "line, kind, description, energy_wh, rate_per_kwh, amount, onchain_amount, bill_total_due, " +
       "next_base_bill, forced)",
+  );
+
+export const statementCsvSchema = z
+  .string()
+  .describe(
+    "served as text/csv: the bills' CSV columns plus draft and as_of; bill_total_due holds the unadjusted " +
+      "subtotal so far (may be negative) and next_base_bill is empty",
   );
 
 /** Response schemas of the billing endpoints, named as they appear in the OpenAPI document. */
@@ -169,4 +235,8 @@ export const billingComponentSchemas = {
   BilledMonth: billedMonthSchema,
   CustomerBills: customerBillsSchema,
   BillsCsv: billsCsvSchema,
+  StatementBill: statementBillSchema,
+  MonthToDateStatement: monthToDateStatementSchema,
+  CustomerStatement: customerStatementSchema,
+  StatementCsv: statementCsvSchema,
 } as const;

@@ -13,6 +13,8 @@ import {
   billingRatesListSchema,
   billingRatesSchema,
   billingRunResultSchema,
+  customerStatementSchema,
+  monthToDateStatementSchema,
 } from "../billingSchemas.js";
 import { CHAIN_ID, OPERATOR_TOKEN, startApiServer, type ApiServer } from "../testing/apiTestContext.js";
 
@@ -231,6 +233,157 @@ describe("billing API", () => {
         assert.match((res.body as { error: string }).error, message);
         assert.match(res.headers.get("www-authenticate") ?? "", /GridMesh-Wallet/);
       }
+    });
+
+    void describe("the month-to-date statement", () => {
+      // April so far: mg-1's hours up to the 10th at 06:00; Alice's meter bought 500 Wh from B-2's.
+      before(async () => {
+        fx.clock.set("2026-04-10T06:30:00Z");
+        await fx.rates({ ...march, month: "2026-04" });
+        await fx.hoursReceived("mg-1", "2026-04-01T00:00:00Z", "2026-04-10T06:00:00Z");
+        await fx.record(1, "2026-04-02T18:00:00Z", 3000);
+        await fx.record(2, "2026-04-02T18:00:00Z", 0, 2000);
+        await fx.fill({
+          seller: 2,
+          buyer: 1,
+          startIso: "2026-04-02T18:00:00Z",
+          wh: 500,
+          delivered: 500,
+          paid: 75_000n,
+        });
+      });
+      const stored = async () =>
+        (
+          await fx.db.query(
+            `SELECT (SELECT count(*)::int FROM billing_runs) AS runs, (SELECT count(*)::int FROM bills) AS bills,
+                    (SELECT count(*)::int FROM bill_lines) AS lines,
+                    (SELECT string_agg(account_number || '=' || base_bill, ',' ORDER BY account_number)
+                     FROM customer_accounts) AS base`,
+          )
+        ).rows[0];
+
+      void it("drafts the wallet's own accounts' bill so far, as JSON and CSV, storing nothing", async () => {
+        const before = await stored();
+        const res = await asCustomer("/v1/customer/statement", await token(alice));
+        assert.equal(res.status, 200, res.text);
+        const { account, accounts, statement } = customerStatementSchema.parse(res.body);
+        assert.deepEqual([account, accounts], [alice.address.toLowerCase(), ["A-1"]]);
+        assert.ok(statement !== null);
+        assert.deepEqual(
+          [
+            statement.draft,
+            statement.month,
+            statement.periodStart,
+            statement.asOf,
+            statement.baseBillRuleApplied,
+          ],
+          [true, "2026-04", "2026-04-01T00:00:00.000Z", "2026-04-10T06:00:00.000Z", false],
+        );
+        assert.match(statement.note, /±25% base-bill rule/);
+        assert.deepEqual(
+          statement.bills.map((b) => [b.accountNumber, b.subtotal]),
+          [["A-1", "2000000"]],
+        );
+        // 3000 Wh in peak hours less 500 Wh bought P2P: 2500 Wh × 400 = 1,000,000 on a 1,000,000 base.
+        assert.deepEqual(
+          statement.bills[0]!.lines.map((l) => [l.kind, l.energyWh, l.amount, l.onchainAmount]),
+          [
+            ["base_bill", null, "1000000", null],
+            ["import_peak", "2500", "1000000", null],
+            ["import_off_peak", "0", "0", null],
+            ["export_credit", "0", "0", null],
+            ["p2p_purchase", "500", "0", "75000"],
+          ],
+        );
+
+        const csv = await asCustomer("/v1/customer/statement.csv", await token(alice));
+        assert.equal(csv.status, 200, csv.text);
+        assert.equal(csv.headers.get("content-type"), "text/csv; charset=utf-8");
+        assert.equal(
+          csv.headers.get("content-disposition"),
+          'attachment; filename="statement-2026-04-draft.csv"',
+        );
+        const [header, ...rows] = csv.text.trimEnd().split("\r\n");
+        assert.match(header!, /,bill_total_due,next_base_bill,forced,draft,as_of$/);
+        assert.equal(rows.length, 5);
+        assert.ok(
+          rows.every(
+            (r) =>
+              r.startsWith("2026-04,A-1,") && r.endsWith(",2000000,,false,true,2026-04-10T06:00:00.000Z"),
+          ),
+          csv.text,
+        );
+        assert.deepEqual(await stored(), before);
+      });
+
+      void it("gives a wallet without meters an empty statement, and a 404 for its CSV", async () => {
+        const stranger = new Wallet(Wallet.createRandom().privateKey);
+        const res = await asCustomer("/v1/customer/statement", await token(stranger));
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(customerStatementSchema.parse(res.body), {
+          account: stranger.address.toLowerCase(),
+          accounts: [],
+          statement: null,
+        });
+        const csv = await asCustomer("/v1/customer/statement.csv", await token(stranger));
+        assert.equal(csv.status, 404);
+        assert.match(
+          (csv.body as { error: string }).error,
+          /none of your meters belongs to a customer account/,
+        );
+      });
+
+      void it("refuses a missing or forged token and unknown parameters, and answers 409 while the month has no rates", async () => {
+        for (const path of ["/v1/customer/statement", "/v1/customer/statement.csv"]) {
+          assert.equal((await asCustomer(path, null)).status, 401);
+          const forged = await asCustomer(path, await token(mallory, { account: alice.address }));
+          assert.equal(forged.status, 401);
+          const extra = await asCustomer(`${path}?month=2026-03`, await token(alice));
+          assert.equal(extra.status, 400, extra.text);
+          assert.match(extra.text, /query/);
+        }
+        const now = fx.clock.ms;
+        try {
+          fx.clock.set("2026-05-03T00:00:00Z");
+          const res = await asCustomer("/v1/customer/statement", await token(alice));
+          assert.deepEqual(
+            [res.status, res.body],
+            [409, { error: "no billing rates are set for 2026-05 yet" }],
+          );
+        } finally {
+          fx.clock.ms = now;
+        }
+      });
+
+      void it("gives the operator every account's statement, or one account's, as JSON and CSV", async () => {
+        const before = await stored();
+        const all = monthToDateStatementSchema.parse((await call("/v1/operator/billing/statement")).json);
+        assert.deepEqual(
+          all.bills.map((b) => [b.accountNumber, b.subtotal]),
+          [
+            ["A-1", "2000000"],
+            // B-2: 2000 Wh exported less 500 Wh sold P2P, credited 1500 × 100 = 150,000.
+            ["B-2", "850000"],
+          ],
+        );
+        const one = await call("/v1/operator/billing/statement?account=B-2");
+        assert.deepEqual(
+          monthToDateStatementSchema.parse(one.json).bills.map((b) => b.accountNumber),
+          ["B-2"],
+        );
+        const csv = await call("/v1/operator/billing/statement.csv?account=B-2");
+        assert.equal(csv.status, 200);
+        assert.ok(
+          csv.text
+            .trimEnd()
+            .split("\r\n")
+            .slice(1)
+            .every((r) => r.startsWith("2026-04,B-2,")),
+        );
+        assert.equal((await call("/v1/operator/billing/statement?account=no%20such")).status, 400);
+        assert.equal((await call("/v1/operator/billing/statement", {}, null)).status, 401);
+        assert.deepEqual(await stored(), before);
+      });
     });
   });
 });

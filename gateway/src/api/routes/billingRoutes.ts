@@ -5,11 +5,13 @@ import { z } from "zod";
 import {
   BillingError,
   billsCsv,
+  computeMonthToDate,
   createBills,
   describeMissingData,
   listBillingRates,
   readBills,
   setBillingRates,
+  statementCsv,
   type BillingRefusal,
 } from "../../utility/billing/index.js";
 import { ApiError, invalidRequest, issuesOf } from "../apiError.js";
@@ -122,16 +124,16 @@ const billsRoute = defineRoute({
     refusing(() => readBills(deps.db, { month: params.month, accountNumber: query.account })),
 });
 
-/** A month's bills as a CSV download, never cached or sniffed as anything else. */
-function sendBillsCsv(res: ServerResponse, month: string, billed: Parameters<typeof billsCsv>[0]): void {
+/** A month's bills (or a statement) as a CSV download, never cached or sniffed as anything else. */
+function sendBillsCsv(res: ServerResponse, filename: string, csv: string): void {
   res
     .writeHead(200, {
       "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="bills-${month}.csv"`,
+      "content-disposition": `attachment; filename="${filename}"`,
       "x-content-type-options": "nosniff",
       "cache-control": "no-store",
     })
-    .end(billsCsv(billed));
+    .end(csv);
 }
 
 const billsCsvPath = "/v1/operator/billing/months/{month}/bills.csv";
@@ -158,7 +160,7 @@ const billsCsvRoute = defineRoute({
     if (!query.success) throw invalidRequest(issuesOf("query", query.error));
     const { month } = params.data;
     const billed = await refusing(() => readBills(deps.db, { month, accountNumber: query.data.account }));
-    sendBillsCsv(res, month, billed);
+    sendBillsCsv(res, `bills-${month}.csv`, billsCsv(billed));
   },
 });
 
@@ -253,13 +255,118 @@ const customerBillsCsvRoute = defineRoute({
         rows.map((r) => r.account_number),
       ),
     );
-    sendBillsCsv(res, month, billed);
+    sendBillsCsv(res, `bills-${month}.csv`, billsCsv(billed));
+  },
+});
+
+const STATEMENT_DESCRIPTION =
+  "The current month's bill so far, computed on request by the code that bills a closed month, over " +
+  "[month start, asOf), asOf the end of the last hour of data the utility holds from the accounts' " +
+  "controllers, and stored nowhere. A draft: the ±25% base-bill rule needs the whole month's subtotal, " +
+  "so the figures are unadjusted (baseBillRuleApplied false; a negative subtotal is shown as it is). " +
+  "409 while the month has no rates.";
+
+/** The statement CSV's name says it is a draft and of which month. */
+const statementFilename = (month: string) => `statement-${month}-draft.csv`;
+
+const statementRoute = defineRoute({
+  method: "GET",
+  path: "/v1/operator/billing/statement",
+  tag: "billing",
+  operator: true,
+  summary: "Every account's (or one account's) month-to-date statement, as JSON",
+  description: STATEMENT_DESCRIPTION,
+  query: accountFilter,
+  response: "MonthToDateStatement",
+  errors: [409, 503],
+  handle: ({ query, deps }) =>
+    refusing(() =>
+      computeMonthToDate({
+        db: deps.db,
+        clock: clockOf(deps),
+        accountNumbers: query.account === undefined ? undefined : [query.account],
+      }),
+    ),
+});
+
+const statementCsvPath = "/v1/operator/billing/statement.csv";
+
+const statementCsvRoute = defineRoute({
+  method: "GET",
+  path: statementCsvPath,
+  tag: "billing",
+  operator: true,
+  summary: "The month-to-date statement as CSV, one row per line, every row marked a draft",
+  description: "Answers text/csv (a download named statement-<month>-draft.csv), not JSON.",
+  query: accountFilter,
+  response: "StatementCsv",
+  responseType: "text/csv",
+  errors: [409, 503],
+  async respond(req, res, deps) {
+    const url = new URL(req.url ?? "/", "http://gateway");
+    const query = accountFilter.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) throw invalidRequest(issuesOf("query", query.error));
+    const { account } = query.data;
+    const statement = await refusing(() =>
+      computeMonthToDate({
+        db: deps.db,
+        clock: clockOf(deps),
+        accountNumbers: account === undefined ? undefined : [account],
+      }),
+    );
+    sendBillsCsv(res, statementFilename(statement.month), statementCsv(statement));
+  },
+});
+
+const customerStatementRoute = defineRoute({
+  method: "GET",
+  path: "/v1/customer/statement",
+  tag: "billing",
+  customer: true,
+  summary: "The signed-in wallet's month-to-date statement: this month's bill so far (a draft)",
+  description:
+    `${STATEMENT_DESCRIPTION} Covers every customer account with a meter the wallet owns; statement is ` +
+    "null when there is none. The CSV form is /v1/customer/statement.csv.",
+  response: "CustomerStatement",
+  errors: [409, 503],
+  async handle({ deps, customer }) {
+    const accounts = await accountsOf(deps, customer!);
+    const statement =
+      accounts.length === 0
+        ? null
+        : await refusing(() =>
+            computeMonthToDate({ db: deps.db, clock: clockOf(deps), accountNumbers: accounts }),
+          );
+    return { account: customer!, accounts, statement };
+  },
+});
+
+const customerStatementCsvRoute = defineRoute({
+  method: "GET",
+  path: "/v1/customer/statement.csv",
+  tag: "billing",
+  customer: true,
+  summary: "The signed-in wallet's month-to-date statement as CSV, every row marked a draft",
+  description: "Answers text/csv (a download named statement-<month>-draft.csv), not JSON.",
+  response: "StatementCsv",
+  responseType: "text/csv",
+  errors: [404, 409, 503],
+  async respond(_req, res, deps, customer) {
+    const accounts = await accountsOf(deps, customer!);
+    if (accounts.length === 0) {
+      throw new ApiError(404, "none of your meters belongs to a customer account: there is no statement");
+    }
+    const statement = await refusing(() =>
+      computeMonthToDate({ db: deps.db, clock: clockOf(deps), accountNumbers: accounts }),
+    );
+    sendBillsCsv(res, statementFilename(statement.month), statementCsv(statement));
   },
 });
 
 /**
  * The billing endpoints (issue 7): the operator's, for every account, and (issue 8) each
- * customer's own, behind a token signed in the customer's wallet.
+ * customer's own, behind a token signed in the customer's wallet; both with the current month's
+ * statement so far.
  */
 export const billingRoutes: readonly Route[] = [
   ratesRoute,
@@ -267,6 +374,10 @@ export const billingRoutes: readonly Route[] = [
   createBillsRoute,
   billsRoute,
   billsCsvRoute,
+  statementRoute,
+  statementCsvRoute,
   customerBillsRoute,
   customerBillsCsvRoute,
+  customerStatementRoute,
+  customerStatementCsvRoute,
 ];

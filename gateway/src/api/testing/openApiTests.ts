@@ -106,8 +106,12 @@ const routes: [string, string, string[]][] = [
   ["post", "/v1/operator/billing/months/{month}/bills", ["path:month"]],
   ["get", "/v1/operator/billing/months/{month}/bills", ["path:month", "query:account"]],
   ["get", "/v1/operator/billing/months/{month}/bills.csv", ["path:month", "query:account"]],
+  ["get", "/v1/operator/billing/statement", ["query:account"]],
+  ["get", "/v1/operator/billing/statement.csv", ["query:account"]],
   ["get", "/v1/customer/bills", []],
   ["get", "/v1/customer/months/{month}/bills.csv", ["path:month"]],
+  ["get", "/v1/customer/statement", []],
+  ["get", "/v1/customer/statement.csv", []],
   ["get", "/v1/operator/supply", []],
   ["get", "/v1/operator/supply/routing", []],
   ["get", "/v1/operator/supply/battery", []],
@@ -140,7 +144,7 @@ export function describeOpenApi(ctx: () => SuiteContext): void {
         );
         for (const p of operation.parameters) assert.equal(p.required, p.in === "path", `${path} ${p.name}`);
         // Downloads are described as what they are, not as JSON.
-        const type = path.endsWith("bills.csv")
+        const type = path.endsWith(".csv")
           ? "text/csv"
           : path === "/v1/operator/utility/export"
             ? "application/x-ndjson"
