@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 
+import { BatteryOverview } from "../components/battery/BatteryOverview.js";
 import { BarChart } from "../components/Charts.js";
 import { useDeployment } from "../components/Providers.js";
 import { ConnectFirst, Empty, QueryView } from "../components/States.js";
@@ -164,6 +165,17 @@ export default function DashboardPage() {
           }}
         </QueryView>
       )}
+      {meters !== undefined && meters.items.length > 0 ? (
+        <>
+          <h2>Batteries</h2>
+          <BatteryOverview
+            meters={meters.items.map((m) => m.meter)}
+            period={period}
+            now={bucketNow}
+            labelOf={labelOf}
+          />
+        </>
+      ) : null}
     </>
   );
 }

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 
+import type * as battery from "../../../gateway/src/api/batterySchemas.js";
 import type * as billing from "../../../gateway/src/api/billingSchemas.js";
 import type * as identity from "../../../gateway/src/api/identitySchemas.js";
 import type * as api from "../../../gateway/src/api/schemas.js";
@@ -22,3 +23,7 @@ export type Page<T> = { items: T[]; nextCursor: string | null };
 export type IdentityStatus = z.infer<typeof identity.identityStatusSchema>;
 export type ChaincodeEvent = z.infer<typeof identity.chaincodeEventSchema>;
 export type CustomerBills = z.infer<typeof billing.customerBillsSchema>;
+
+export type BatteryState = z.infer<typeof battery.storedBatteryReportSchema>["batteries"][number];
+export type StoredBatteryReport = z.infer<typeof battery.storedBatteryReportSchema>;
+export type LatestBatteryReport = z.infer<typeof battery.latestBatteryReportSchema>;

@@ -3,6 +3,7 @@
 import { meterRegistryAbi } from "@gridmesh/contracts";
 import { useReadContracts } from "wagmi";
 
+import { BatteryDetails } from "../../components/battery/BatteryDetails.js";
 import { useDeployment } from "../../components/Providers.js";
 import { ConnectFirst, QueryView } from "../../components/States.js";
 import { useGateway } from "../../hooks/useGateway.js";
@@ -75,6 +76,8 @@ function DeviceCard({ device }: { device: Device }) {
       <p className="note">
         Device id <span className="mono">{device.deviceId}</span>
       </p>
+      <h3>Battery and partitions</h3>
+      <BatteryDetails meter={device.meter} />
       <h3>Secure ID</h3>
       <QueryView query={identity} what="the device's identity">
         {(d) => (
