@@ -23,6 +23,8 @@ export type Page<T> = { items: T[]; nextCursor: string | null };
 export type IdentityStatus = z.infer<typeof identity.identityStatusSchema>;
 export type ChaincodeEvent = z.infer<typeof identity.chaincodeEventSchema>;
 export type CustomerBills = z.infer<typeof billing.customerBillsSchema>;
+export type CustomerStatement = z.infer<typeof billing.customerStatementSchema>;
+export type MonthToDateStatement = z.infer<typeof billing.monthToDateStatementSchema>;
 
 export type BatteryState = z.infer<typeof battery.storedBatteryReportSchema>["batteries"][number];
 export type StoredBatteryReport = z.infer<typeof battery.storedBatteryReportSchema>;

@@ -7,10 +7,14 @@ import { ConnectFirst, Empty, QueryView } from "../../components/States.js";
 import { gatewayError } from "../../hooks/useGateway.js";
 import { useCustomerToken } from "../../hooks/useCustomerToken.js";
 import { useToken } from "../../hooks/useToken.js";
-import type { CustomerBills } from "../../lib/gatewayTypes.js";
-import { formatEnergy } from "../../lib/units.js";
+import type { CustomerBills, CustomerStatement } from "../../lib/gatewayTypes.js";
+import { BillLines } from "./BillLines.js";
+import { StatementCard } from "./StatementCard.js";
 
-/** The customer's bills, month by month, with usage, export credit and P2P lines, and a CSV download. */
+/**
+ * The customer's bills, month by month, with usage, export credit and P2P lines, and a CSV download;
+ * above them, the current month's bill so far (a draft).
+ */
 export default function BillsPage() {
   const { address } = useConnection();
   const money = useToken();
@@ -28,9 +32,23 @@ export default function BillsPage() {
       return (await res.json()) as CustomerBills;
     },
   });
+  const statement = useQuery({
+    queryKey: ["customer-statement", address, token],
+    enabled: token !== undefined,
+    // The utility receives usage hourly: a minute is fresh enough, and each request recomputes.
+    refetchInterval: 60_000,
+    queryFn: async () => {
+      const res = await fetch("/api/gateway/v1/customer/statement", {
+        headers: { authorization: `GridMesh-Wallet ${token!}` },
+        cache: "no-store",
+      });
+      if (!res.ok) throw await gatewayError(res);
+      return (await res.json()) as CustomerStatement;
+    },
+  });
 
-  const download = async (month: string) => {
-    const res = await fetch(`/api/gateway/v1/customer/months/${month}/bills.csv`, {
+  const download = async (path: string, filename: string) => {
+    const res = await fetch(`/api/gateway/v1/customer/${path}`, {
       headers: { authorization: `GridMesh-Wallet ${token!}` },
     });
     if (!res.ok) {
@@ -40,7 +58,7 @@ export default function BillsPage() {
     const url = URL.createObjectURL(await res.blob());
     const a = document.createElement("a");
     a.href = url;
-    a.download = `bills-${month}.csv`;
+    a.download = filename;
     a.click();
     URL.revokeObjectURL(url);
   };
@@ -72,69 +90,56 @@ export default function BillsPage() {
           ) : null}
         </section>
       ) : (
-        <QueryView query={bills} what="your bills">
-          {(b) =>
-            b.months.length === 0 ? (
-              <Empty>
-                {b.accounts.length === 0
-                  ? "None of your meters belongs to a utility customer account yet."
-                  : `No bill yet for account${b.accounts.length > 1 ? "s" : ""} ${b.accounts.join(", ")}: bills come after each month ends.`}
-              </Empty>
-            ) : (
-              <div className="stack" data-testid="bills">
-                {b.months.map((m) => (
-                  <section className="card" key={m.month}>
-                    <div className="row" style={{ justifyContent: "space-between" }}>
-                      <h2>{m.month}</h2>
-                      <button className="secondary" onClick={() => void download(m.month)}>
-                        Download CSV
-                      </button>
-                    </div>
-                    {m.bills.map((bill) => (
-                      <div key={bill.accountNumber} className="table-wrap">
-                        <p>
-                          Account {bill.accountNumber}:{" "}
-                          <strong>{money?.money(bill.totalDue) ?? bill.totalDue}</strong> due
-                          {bill.forced ? " (billed with data missing, by the operator's decision)" : ""}
-                        </p>
-                        <table>
-                          <thead>
-                            <tr>
-                              <th>Line</th>
-                              <th className="num">Energy</th>
-                              <th className="num">Rate</th>
-                              <th className="num">Amount</th>
-                              <th className="num">Paid on chain</th>
-                            </tr>
-                          </thead>
-                          <tbody>
-                            {bill.lines.map((l) => (
-                              <tr key={l.position}>
-                                <td style={{ whiteSpace: "normal" }}>{l.description}</td>
-                                <td className="num">
-                                  {l.energyWh === null ? "" : formatEnergy(BigInt(l.energyWh))}
-                                </td>
-                                <td className="num">
-                                  {l.ratePerKwh === null ? "" : (money?.price(l.ratePerKwh) ?? l.ratePerKwh)}
-                                </td>
-                                <td className="num">{money?.money(l.amount) ?? l.amount}</td>
-                                <td className="num">
-                                  {l.onchainAmount === null
-                                    ? ""
-                                    : (money?.money(l.onchainAmount) ?? l.onchainAmount)}
-                                </td>
-                              </tr>
-                            ))}
-                          </tbody>
-                        </table>
+        <div className="stack">
+          <QueryView query={statement} what="this month's statement">
+            {(s) =>
+              s.statement === null ? null : (
+                <StatementCard
+                  statement={s.statement}
+                  money={money}
+                  onDownload={(month) => void download("statement.csv", `statement-${month}-draft.csv`)}
+                />
+              )
+            }
+          </QueryView>
+          <QueryView query={bills} what="your bills">
+            {(b) =>
+              b.months.length === 0 ? (
+                <Empty>
+                  {b.accounts.length === 0
+                    ? "None of your meters belongs to a utility customer account yet."
+                    : `No bill yet for account${b.accounts.length > 1 ? "s" : ""} ${b.accounts.join(", ")}: bills come after each month ends.`}
+                </Empty>
+              ) : (
+                <div className="stack" data-testid="bills">
+                  {b.months.map((m) => (
+                    <section className="card" key={m.month}>
+                      <div className="row" style={{ justifyContent: "space-between" }}>
+                        <h2>{m.month}</h2>
+                        <button
+                          className="secondary"
+                          onClick={() => void download(`months/${m.month}/bills.csv`, `bills-${m.month}.csv`)}
+                        >
+                          Download CSV
+                        </button>
                       </div>
-                    ))}
-                  </section>
-                ))}
-              </div>
-            )
-          }
-        </QueryView>
+                      {m.bills.map((bill) => (
+                        <div key={bill.accountNumber} className="table-wrap">
+                          <p>
+                            Account {bill.accountNumber}:{" "}
+                            <strong>{money?.money(bill.totalDue) ?? bill.totalDue}</strong> due
+                            {bill.forced ? " (billed with data missing, by the operator's decision)" : ""}
+                          </p>
+                          <BillLines lines={bill.lines} money={money} />
+                        </div>
+                      ))}
+                    </section>
+                  ))}
+                </div>
+              )
+            }
+          </QueryView>
+        </div>
       )}
     </>
   );
