@@ -8,7 +8,7 @@ import {
   gatewayDomain,
   mutableTypes,
 } from "@gridmesh/contracts";
-import { Wallet } from "ethers";
+import { type BaseWallet, Wallet } from "ethers";
 
 import { createLogger } from "../../common/logger.js";
 import { createDatabase, type Database, migrate } from "../../store/index.js";
@@ -51,7 +51,12 @@ const partition = (name: string, stateOfChargePpm: number): BatteryState => ({
   dischargedMah: 300,
 });
 
-async function signed(wallet: Wallet, takenAt: number, batteries: BatteryState[], meter = wallet.address) {
+async function signed(
+  wallet: BaseWallet,
+  takenAt: number,
+  batteries: BatteryState[],
+  meter = wallet.address,
+) {
   const report = { meter, takenAt, batteries };
   const signature = await wallet.signTypedData(
     gatewayDomain(CHAIN_ID),
