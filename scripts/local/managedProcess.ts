@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 
+import { orphanGuard } from "./orphanGuard.js";
+
 export interface ManagedProcessOptions<T> {
   /** For messages, e.g. "agent home-03". */
   name: string;
@@ -67,6 +69,7 @@ export class ManagedProcess<T = void> {
       stdio: [o.stdinPipe === true ? "pipe" : "ignore", "pipe", "pipe"],
       detached: this.#group,
     });
+    orphanGuard()?.watch(this.child, this.#group);
     this.exited = new Promise<Exit>((resolve) => {
       this.child.once("exit", (code, signal) => resolve({ code, signal }));
       // A program that cannot be started at all (ENOENT) emits "error" and no "exit".
