@@ -36,9 +36,12 @@ export function ConnectWallet() {
   const choices = announced.length > 0 ? announced : connectors;
   return (
     <div className="wallet">
-      {choices.map((c) => (
+      {/* Keyed by position: when discovery replaces the generic entry with the announced wallet a
+          moment after load, the same button stays in place instead of being swapped under the
+          user's click. */}
+      {choices.map((c, i) => (
         <button
-          key={c.uid}
+          key={i}
           disabled={connect.isPending}
           onClick={() => connect.mutate({ connector: c, chainId: deployment.chainId })}
         >
