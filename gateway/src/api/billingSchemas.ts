@@ -110,6 +110,16 @@ export const billLineSchema = z.strictObject({
   onchainAmount: uint.nullable().describe("P2P lines: paid (purchases) or received (sales) on chain"),
 });
 
+/** What a bill and a month-to-date statement both count (watt-hours). */
+const usageFields = {
+  importWh: uint,
+  exportWh: uint,
+  p2pBoughtWh: uint,
+  p2pSoldWh: uint,
+  billedImportWh: uint.describe("import less P2P purchases, per meter and interval, not below 0"),
+  creditedExportWh: uint.describe("export less P2P sales, per meter and interval, not below 0"),
+};
+
 export const billSchema = z.strictObject({
   month: monthSchema,
   accountNumber: z.string(),
@@ -117,12 +127,7 @@ export const billSchema = z.strictObject({
   baseBill: uint,
   nextBaseBill: uint,
   baseBillRule: z.enum(baseBillRules),
-  importWh: uint,
-  exportWh: uint,
-  p2pBoughtWh: uint,
-  p2pSoldWh: uint,
-  billedImportWh: uint.describe("import less P2P purchases, per meter and interval, not below 0"),
-  creditedExportWh: uint.describe("export less P2P sales, per meter and interval, not below 0"),
+  ...usageFields,
   subtotal: signed.describe("base bill + charges - credits"),
   totalDue: uint.describe("the subtotal, or 0 when it is negative"),
   forced: z.boolean(),
@@ -156,12 +161,7 @@ export const statementBillSchema = z
     accountNumber: z.string(),
     controllerId: z.string(),
     baseBill: uint.describe("the base bill as it stands now; the whole month's bill charges it in full"),
-    importWh: uint,
-    exportWh: uint,
-    p2pBoughtWh: uint,
-    p2pSoldWh: uint,
-    billedImportWh: uint.describe("import less P2P purchases, per meter and interval, not below 0"),
-    creditedExportWh: uint.describe("export less P2P sales, per meter and interval, not below 0"),
+    ...usageFields,
     subtotal: signed.describe("base bill + charges - credits so far, unadjusted: may be negative"),
     lines: z.array(billLineSchema).describe("a bill's lines, without the negative-bill adjustment"),
   })

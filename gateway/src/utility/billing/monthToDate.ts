@@ -8,7 +8,7 @@ import { readBillingRates } from "./billingRates.js";
 import { readBillingSettings } from "./billingSettings.js";
 import { firstUnbilledMonth } from "./createDueBills.js";
 import { findMissingBillingData, type MissingBillingData } from "./missingBillingData.js";
-import type { BillLine, BillLineKind } from "./readBills.js";
+import { type BillLine, billLinesByAccount, type LineRow } from "./readBills.js";
 import { priceBills } from "./writeBills.js";
 
 /**
@@ -119,20 +119,7 @@ async function draft(tx: Queryable, p: MonthToDateParameters): Promise<MonthToDa
             onchain_amount::text
      FROM billing_bill_lines WHERE kind <> 'negative_bill_adjustment' ORDER BY account_number, position`,
   );
-  const linesOf = new Map<string, BillLine[]>();
-  for (const l of lines) {
-    const list = linesOf.get(l.account_number) ?? [];
-    list.push({
-      position: l.position,
-      kind: l.kind,
-      description: l.description,
-      energyWh: l.energy_wh,
-      ratePerKwh: l.rate_per_kwh,
-      amount: l.amount,
-      onchainAmount: l.onchain_amount,
-    });
-    linesOf.set(l.account_number, list);
-  }
+  const linesOf = billLinesByAccount(lines);
 
   const unbilled = await firstUnbilledMonth(tx);
   // The draft's period is what the bill will hold so far: a gap in it is a change still to come.
@@ -216,15 +203,4 @@ type BillRow = {
   billed_import_wh: string;
   credited_export_wh: string;
   subtotal: string;
-};
-
-type LineRow = {
-  account_number: string;
-  position: number;
-  kind: BillLineKind;
-  description: string;
-  energy_wh: string | null;
-  rate_per_kwh: string | null;
-  amount: string;
-  onchain_amount: string | null;
 };

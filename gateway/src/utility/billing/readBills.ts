@@ -99,20 +99,7 @@ export async function readBills(
      FROM bill_lines WHERE month = $1 ${filter} ORDER BY account_number, position`,
     params,
   );
-  const linesOf = new Map<string, BillLine[]>();
-  for (const l of lines) {
-    const list = linesOf.get(l.account_number) ?? [];
-    list.push({
-      position: l.position,
-      kind: l.kind,
-      description: l.description,
-      energyWh: l.energy_wh,
-      ratePerKwh: l.rate_per_kwh,
-      amount: l.amount,
-      onchainAmount: l.onchain_amount,
-    });
-    linesOf.set(l.account_number, list);
-  }
+  const linesOf = billLinesByAccount(lines);
   return {
     month,
     timeZone: rates.timeZone,
@@ -170,7 +157,7 @@ type BillRow = {
   created_at: Date;
 };
 
-type LineRow = {
+export type LineRow = {
   account_number: string;
   position: number;
   kind: BillLineKind;
@@ -180,3 +167,22 @@ type LineRow = {
   amount: string;
   onchain_amount: string | null;
 };
+
+/** Bill line rows (stored, or priced for a draft) as each account's lines, in the rows' order. */
+export function billLinesByAccount(rows: readonly LineRow[]): Map<string, BillLine[]> {
+  const linesOf = new Map<string, BillLine[]>();
+  for (const l of rows) {
+    const list = linesOf.get(l.account_number) ?? [];
+    list.push({
+      position: l.position,
+      kind: l.kind,
+      description: l.description,
+      energyWh: l.energy_wh,
+      ratePerKwh: l.rate_per_kwh,
+      amount: l.amount,
+      onchainAmount: l.onchain_amount,
+    });
+    linesOf.set(l.account_number, list);
+  }
+  return linesOf;
+}
