@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import type { Address, Hex } from "./typedData.js";
+import { hexAddressSchema, hexSignatureSchema } from "./readingWire.js";
 
 /**
  * A home battery's state as its meter agent reports it to the gateway: every battery of the home's
@@ -80,10 +80,7 @@ export type BatteryState = z.infer<typeof batteryStateSchema>;
 
 export const batteryReportSchema = z
   .strictObject({
-    meter: z
-      .string()
-      .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte 0x-prefixed hex address")
-      .transform((s) => s as Address),
+    meter: hexAddressSchema,
     /** Unix seconds on the agent's clock. */
     takenAt: count(),
     batteries: z.array(batteryStateSchema).min(1).max(MAX_REPORTED_BATTERIES),
@@ -105,10 +102,7 @@ export type BatteryReport = z.infer<typeof batteryReportSchema>;
 
 export const signedBatteryReportSchema = z.strictObject({
   report: batteryReportSchema,
-  signature: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x-prefixed hex signature")
-    .transform((s) => s as Hex),
+  signature: hexSignatureSchema,
 });
 
 export type SignedBatteryReport = z.infer<typeof signedBatteryReportSchema>;

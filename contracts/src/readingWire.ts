@@ -27,14 +27,21 @@ const uint64 = z
   .transform((s) => BigInt(s))
   .refine((n) => n <= UINT64_MAX, "must fit in uint64");
 
-const address = z
+/** An address as signed messages carry it (any case). */
+export const hexAddressSchema = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte 0x-prefixed hex address")
   .transform((s) => s as Address);
 
+/** A 65-byte ECDSA signature (r, s, v) as hex. */
+export const hexSignatureSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x-prefixed hex signature")
+  .transform((s) => s as Hex);
+
 const readingSchema = z
   .strictObject({
-    meter: address,
+    meter: hexAddressSchema,
     interval: uint64,
     sequence: uint64,
     importStartWh: uint64,
@@ -53,10 +60,7 @@ const readingSchema = z
 
 export const signedReadingSchema = z.strictObject({
   reading: readingSchema,
-  signature: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x-prefixed hex signature")
-    .transform((s) => s as Hex),
+  signature: hexSignatureSchema,
 });
 
 export const signedReadingBatchSchema = z.strictObject({
