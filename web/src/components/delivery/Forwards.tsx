@@ -222,14 +222,15 @@ export function Forwards() {
               >
                 Withdraw
               </TxButton>
-            ) : (
-              <SettlementSummary
-                token={token}
-                settlement={settlementOf(data.settlements, r.id)}
-                owedWh={windowWh(r.s.firstInterval, r.s.lastInterval, BigInt(r.s.whPerInterval))}
-              />
-            )
+            ) : null
           }
+          settlement={(r) => (
+            <SettlementSummary
+              token={token}
+              settlement={settlementOf(data.settlements, r.id)}
+              owedWh={windowWh(r.s.firstInterval, r.s.lastInterval, BigInt(r.s.whPerInterval))}
+            />
+          )}
         />
       )}
       <Withdrawable
@@ -249,10 +250,13 @@ function ScheduleTable({
   token,
   rows,
   action,
+  settlement,
 }: {
   token: TokenInfo;
   rows: { id: bigint; s: Schedule }[];
   action: (r: { id: bigint; s: Schedule }) => ReactNode;
+  /** A column with each row's settlement, for the user's own positions. */
+  settlement?: (r: { id: bigint; s: Schedule }) => ReactNode;
 }) {
   return (
     <div className="table-wrap">
@@ -267,6 +271,7 @@ function ScheduleTable({
             <th className="num">Price</th>
             <th>Status</th>
             <th className="num">Settled</th>
+            {settlement === undefined ? null : <th>Settlement</th>}
             <th />
           </tr>
         </thead>
@@ -288,6 +293,10 @@ function ScheduleTable({
               <td className="num">
                 {r.s.settledIntervals} / {(r.s.lastInterval - r.s.firstInterval + 1n).toString()}
               </td>
+              {settlement === undefined ? null : (
+                // Wrapped, unlike the other cells: it is a sentence.
+                <td style={{ whiteSpace: "normal", minWidth: "16rem" }}>{settlement(r)}</td>
+              )}
               <td>{action(r)}</td>
             </tr>
           ))}
