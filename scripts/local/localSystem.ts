@@ -22,7 +22,10 @@ export interface LocalHome {
   /** The agent's command server (signed controller commands). */
   commandPort: number;
   commandsUrl: string;
-  /** Whether the owner delegated automatic trading to the meter (homes 1 and 2 never do). */
+  /**
+   * Whether the owner delegated automatic trading to the meter at start (homes 1 and 2 do not; their
+   * agents trade only once a rule is set in the web app).
+   */
   autoTrading: boolean;
   delegation: Delegation | undefined;
   solarPeakW: number;

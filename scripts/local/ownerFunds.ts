@@ -32,8 +32,8 @@ export async function fundOwner(owner: Wallet, contracts: ContractAddresses): Pr
 /**
  * Lets the home's meter agent trade for its owner within limits (MarketDelegation): the owner
  * authorises the meter's address with a sell floor, a buy ceiling, a volume per interval and an
- * expiry a simulated year out, approves the market to draw deposits from its TestDollars (the
- * delegate never holds them), and sends the meter gas money for its own order transactions.
+ * expiry a simulated year out, and approves the market to draw deposits from its TestDollars (the
+ * delegate never holds them).
  */
 export async function delegateTrading(
   owner: Wallet,
@@ -55,6 +55,14 @@ export async function delegateTrading(
     delegation.expiry,
   );
   await transact(token, "approve", contracts.energyMarket, MaxUint256);
-  await (await owner.sendTransaction({ to: meter, value: METER_GAS_ETH })).wait();
   return delegation;
+}
+
+/**
+ * Gas money for the meter's own order transactions, sent to every meter: each agent runs the
+ * automatic trader, which places orders only while the owner delegates to the meter (an owner who
+ * trades by hand can set a rule in the web app later, and the agent starts at once).
+ */
+export async function fundMeterGas(owner: Wallet, meter: string): Promise<void> {
+  await (await owner.sendTransaction({ to: meter, value: METER_GAS_ETH })).wait();
 }

@@ -24,7 +24,7 @@ import {
 import type { LocalController, LocalHome, LocalSystem, LocalSystemHooks } from "./localSystem.js";
 import type { ManagedProcess } from "./managedProcess.js";
 import { activateMeter, createMeterKeys } from "./meterIdentity.js";
-import { delegateTrading, fundOwner, type Delegation } from "./ownerFunds.js";
+import { delegateTrading, fundMeterGas, fundOwner, type Delegation } from "./ownerFunds.js";
 import { ShutdownList } from "./shutdownList.js";
 import { defaultSimulatedStart, monthName, simulatedClockStartingAt } from "./simulatedClock.js";
 import { newToken, setBillingRates, writeUtilityFiles } from "./utilityFleet.js";
@@ -262,6 +262,7 @@ export async function startLocalSystem(
         attributes: { manufacturer: "Eastron", model: "SDM120-Modbus", serial: `GM-SIM-${spec.index}` },
       });
       await fundOwner(owner, contracts);
+      await fundMeterGas(owner, k.meter);
       const delegation: Delegation | undefined =
         spec.trading === undefined
           ? undefined
@@ -288,10 +289,9 @@ export async function startLocalSystem(
             controller: controller.wallet.address,
           },
           clock,
-          trading:
-            delegation === undefined
-              ? undefined
-              : { market: contracts.energyMarket, rpcUrl: node.rpcUrl, owner: owner.address },
+          // Every agent runs the trader; it places orders only under a live delegation (homes 1 and 2
+          // start without one, and trade automatically only once their owner sets a rule).
+          trading: { market: contracts.energyMarket, rpcUrl: node.rpcUrl, owner: owner.address },
           logLevel: o.logLevel,
         }),
       );
