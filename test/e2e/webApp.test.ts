@@ -8,20 +8,16 @@
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { expect } from "chai";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 
 import { valueOf } from "@gridmesh/contracts";
 
 import { formatEnergy } from "../../web/src/lib/units.js";
 import { startLocalSystem, type LocalHome, type LocalSystem } from "../../scripts/local/startLocalSystem.js";
 import { launchChromium } from "./support/browser.js";
-import { installInjectedWallet } from "./support/injectedWallet.js";
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const SCREENSHOTS = path.join(root, "test-results", "screenshots");
+import { SCREENSHOTS, until, WebSession } from "./support/webSession.js";
 
 interface OrderJson {
   orderId: string;
@@ -41,57 +37,19 @@ interface TradeJson {
   settlementStatus: string | null;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-}
-
 describe("web app end to end (headless Chromium, the whole local system)", function () {
   this.timeout(15 * 60_000);
   let system: LocalSystem;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let web: WebSession;
   let seller: LocalHome;
   let buyer: LocalHome;
 
-  const gateway = async <T>(p: string): Promise<T> => {
-    const res = await fetch(`${system.gatewayUrl}${p}`);
-    if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
-
-  async function pageAs(home: LocalHome, viewport = { width: 1280, height: 900 }): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    const page = await context.newPage();
-    await installInjectedWallet(page, { rpcUrl: system.rpcUrl, account: home.owner });
-    return page;
-  }
-
-  async function open(page: Page, route: string): Promise<void> {
-    await page.goto(`${system.webUrl!}${route}`);
-    // The wallet is announced at once; connect it when the app has not reconnected by itself. The
-    // button re-renders while wagmi discovers wallets, so a click may miss: try until connected.
-    const connected = page.getByTestId("connected-address");
-    const deadline = Date.now() + 30_000;
-    while (!(await connected.isVisible())) {
-      if (Date.now() > deadline) throw new Error(`could not connect the wallet on ${route}`);
-      await page
-        .getByRole("button", { name: /^Connect/ })
-        .first()
-        .click({ timeout: 1_000 })
-        .catch(() => undefined);
-      await connected.waitFor({ timeout: 1_000 }).catch(() => undefined);
-    }
-  }
-
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const gateway = <T>(p: string): Promise<T> => web.gateway<T>(p);
+  const pageAs = (home: LocalHome, viewport?: { width: number; height: number }) =>
+    web.pageAs(home, viewport);
+  const open = (page: Page, route: string) => web.open(page, route);
+  const shot = (page: Page, name: string) => web.shot(page, name);
 
   before(async function () {
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -110,10 +68,11 @@ describe("web app end to end (headless Chromium, the whole local system)", funct
       throw new Error("the local system should have two homes without automatic trading");
     [seller, buyer] = [manual[0]!, manual[1]!];
     browser = await launchChromium();
+    web = new WebSession(system, browser);
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    await web?.close();
     await browser?.close();
     await system?.stop();
   });

@@ -1,0 +1,74 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import type { Browser, BrowserContext, Page } from "playwright-core";
+
+import type { LocalHome, LocalSystem } from "../../../scripts/local/startLocalSystem.js";
+import { installInjectedWallet } from "./injectedWallet.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const SCREENSHOTS = path.join(root, "test-results", "screenshots");
+
+/** Probes until it returns a value (a throw counts as not yet), or fails after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+/** Browser pages on the local system's web app, each with a home owner's injected wallet. */
+export class WebSession {
+  readonly #contexts: BrowserContext[] = [];
+
+  constructor(
+    readonly system: LocalSystem,
+    readonly browser: Browser,
+  ) {}
+
+  async gateway<T>(p: string): Promise<T> {
+    const res = await fetch(`${this.system.gatewayUrl}${p}`);
+    if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  async pageAs(home: LocalHome, viewport = { width: 1280, height: 900 }): Promise<Page> {
+    const context = await this.browser.newContext({ viewport });
+    this.#contexts.push(context);
+    const page = await context.newPage();
+    await installInjectedWallet(page, { rpcUrl: this.system.rpcUrl, account: home.owner });
+    return page;
+  }
+
+  async open(page: Page, route: string): Promise<void> {
+    await page.goto(`${this.system.webUrl!}${route}`);
+    // The wallet is announced at once; connect it when the app has not reconnected by itself. The
+    // button re-renders while wagmi discovers wallets, so a click may miss: try until connected.
+    const connected = page.getByTestId("connected-address");
+    const deadline = Date.now() + 30_000;
+    while (!(await connected.isVisible())) {
+      if (Date.now() > deadline) throw new Error(`could not connect the wallet on ${route}`);
+      await page
+        .getByRole("button", { name: /^Connect/ })
+        .first()
+        .click({ timeout: 1_000 })
+        .catch(() => undefined);
+      await connected.waitFor({ timeout: 1_000 }).catch(() => undefined);
+    }
+  }
+
+  shot(page: Page, name: string): Promise<Buffer> {
+    return page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#contexts) await c.close().catch(() => undefined);
+  }
+}
