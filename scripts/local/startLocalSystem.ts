@@ -25,6 +25,7 @@ import type { LocalController, LocalHome, LocalSystem, LocalSystemHooks } from "
 import type { ManagedProcess } from "./managedProcess.js";
 import { activateMeter, createMeterKeys } from "./meterIdentity.js";
 import { delegateTrading, fundMeterGas, fundOwner, type Delegation } from "./ownerFunds.js";
+import { OrphanGuard, setOrphanGuard } from "./orphanGuard.js";
 import { ShutdownList } from "./shutdownList.js";
 import { defaultSimulatedStart, monthName, simulatedClockStartingAt } from "./simulatedClock.js";
 import { newToken, setBillingRates, writeUtilityFiles } from "./utilityFleet.js";
@@ -70,6 +71,14 @@ export async function startLocalSystem(
   const o = resolveLocalSystemOptions(options);
   const progress = hooks.progress ?? (() => undefined);
   const shutdown = new ShutdownList();
+  // Whatever this process starts is stopped even if it is killed outright (SIGKILL) mid-way.
+  const guard = new OrphanGuard();
+  setOrphanGuard(guard);
+  shutdown.add("orphan guard", () => {
+    setOrphanGuard(undefined);
+    guard.close();
+    return Promise.resolve();
+  });
   const checkpoint = () => hooks.signal?.throwIfAborted();
   // Reported once ready: a process that fails to start fails the start itself, with its log.
   const track = <T>(process: ManagedProcess<T>): ManagedProcess<T> => {
@@ -249,6 +258,11 @@ export async function startLocalSystem(
     shutdown.add("provider", () => Promise.resolve(provider.destroy()));
     const agents: ManagedProcess<string>[] = [];
     shutdown.add("agents", () => Promise.all(agents.map((a) => a.stop())));
+    // Stopped again here, so first (a stopped process's stop is a no-op): controllers polling agents
+    // that are already gone would only log every meter as unreachable on the way out.
+    shutdown.add("controllers before their meters", () =>
+      Promise.all(controllerProcesses.map((c) => c.stop())),
+    );
     const localHomes = new Map<string, LocalHome>();
     const startHome = async ({ spec, keys: k, commandsUrl }: (typeof homes)[number]) => {
       checkpoint();

@@ -7,9 +7,23 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { expect } from "chai";
-import { Contract, type ContractTransactionResponse, JsonRpcProvider, MaxUint256, Wallet } from "ethers";
+import {
+  Contract,
+  type ContractTransactionResponse,
+  JsonRpcProvider,
+  MaxUint256,
+  verifyTypedData,
+  Wallet,
+} from "ethers";
 
-import { energyMarketAbi, testDollarAbi } from "@gridmesh/contracts";
+import {
+  batteryReportTypes,
+  type BatteryState,
+  energyMarketAbi,
+  gatewayDomain,
+  mutableTypes,
+  testDollarAbi,
+} from "@gridmesh/contracts";
 
 import { prepareDataDir } from "../../scripts/local/dataDir.js";
 import { accountCountFor, devAccountKey, ownerAccountOf } from "../../scripts/local/devAccounts.js";
@@ -19,6 +33,13 @@ import { defaultSimulatedStart, simulatedClockStartingAt } from "../../scripts/l
 import { webBuildStale } from "../../scripts/local/webApp.js";
 import { processTree, stillRunning, type ProcessInfo } from "../helpers/processTree.js";
 import { waitFor } from "../helpers/serviceProcess.js";
+
+interface StoredBatteryReport {
+  meter: string;
+  takenAt: number;
+  batteries: BatteryState[];
+  signature: string;
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -187,6 +208,33 @@ describe("npm start (scripts/start.ts)", function () {
       90_000,
       500,
     );
+    // Home 1's battery is shared between the household and the microgrid: its agent reports the cell
+    // and both partitions, signed with the meter's key, and the partitions share out the cell.
+    const battery = await waitFor(
+      "home 1's battery report at the gateway",
+      async () =>
+        (
+          await getJson<{ latest: StoredBatteryReport | null }>(
+            `${gateway}/v1/devices/${meters[0]![3]}/battery`,
+          )
+        ).latest ?? undefined,
+      60_000,
+      500,
+    );
+    expect(battery.batteries.map((b) => [b.name, b.kind, b.source])).to.deep.equal([
+      ["home", "physical", ""],
+      ["household", "partition", "home"],
+      ["microgrid-share", "partition", "home"],
+    ]);
+    const [cell, ...shares] = battery.batteries;
+    expect(shares.reduce((sum, b) => sum + b.capacityMah, 0)).to.equal(cell!.capacityMah);
+    const signer = verifyTypedData(
+      gatewayDomain(31337n),
+      mutableTypes(batteryReportTypes),
+      { meter: battery.meter, takenAt: battery.takenAt, batteries: battery.batteries },
+      battery.signature,
+    );
+    expect(signer.toLowerCase()).to.equal(meters[0]![3]!.toLowerCase());
     // Home 3 trades automatically: its agent places orders for its owner under the owner's delegation.
     await waitFor(
       "an order of home 3's agent for its owner",
@@ -259,6 +307,42 @@ describe("npm start (scripts/start.ts)", function () {
       await once(probe, "listening");
       probe.close();
     }
+  });
+
+  it("leaves nothing behind when npm start itself is killed outright (SIGKILL)", async function () {
+    const dataDir = await mkdtemp(path.join(tmpdir(), "gridmesh-start-"));
+    dirs.push(dataDir);
+    const [port, gatewayPort] = [await freePort(), await freePort()];
+    const { child, output } = npmStart([
+      ...["--homes", "2", "--interval", "15", "--no-web", "--data-dir", dataDir],
+      ...["--port", String(port), "--gateway-port", String(gatewayPort)],
+    ]);
+    children.push(child);
+    await waitFor(
+      "the summary",
+      () => {
+        if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output()}`);
+        return output().includes("GridMesh local system is running") ? true : undefined;
+      },
+      150_000,
+    );
+    const tree = processTree(child.pid!);
+    const main = tree.find((p) => /scripts\/start\.ts/.test(p.command) && !/bootstrap/.test(p.command));
+    expect(main, tree.map((p) => p.command).join("\n")).to.not.equal(undefined);
+    expect(tree.filter((p) => /gridmesh-agent\.mjs run/.test(p.command))).to.have.length(2);
+    // No handler runs: only the guard, told of every child, can stop them.
+    process.kill(main!.pid, "SIGKILL");
+    await waitFor(
+      "every process to end",
+      () => (stillRunning(tree).length === 0 ? true : undefined),
+      40_000,
+    ).catch(() => {
+      throw new Error(
+        `still running:\n${stillRunning(tree)
+          .map((p) => `${p.pid} ${p.command}`)
+          .join("\n")}`,
+      );
+    });
   });
 
   it("refuses to start on a port that is taken, with a clear message", async function () {
