@@ -104,12 +104,15 @@ export function LineChart({
   title,
   labels,
   series,
+  domain,
 }: {
   title: string;
   labels: readonly string[];
   series: readonly Series[];
+  /** A fixed y range (a percentage's 0–100); the values' own extent otherwise. */
+  domain?: [number, number];
 }) {
-  const yDomain = extent(series.flatMap((s) => s.values));
+  const yDomain = domain ?? extent(series.flatMap((s) => s.values));
   const y = linearScale(yDomain, [H - PAD.bottom, PAD.top]);
   const x = linearScale([0, Math.max(1, labels.length - 1)], [PAD.left, W - PAD.right]);
   return (

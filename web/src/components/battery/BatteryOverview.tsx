@@ -53,7 +53,7 @@ export function BatteryOverview({
       empty="No battery has reported in this period."
     >
       {(all) => (
-        <div className="grid" data-testid="batteries">
+        <div className="stack" data-testid="batteries">
           {all
             .filter((m) => m.reports.length > 0)
             .map(({ meter, reports }) => {
@@ -64,37 +64,40 @@ export function BatteryOverview({
                   <h2>
                     Battery <span className="mono note">{meter.slice(0, 10)}…</span>
                   </h2>
-                  <div className="stats">
-                    {groupBatteries(latest.batteries).flatMap((g) =>
-                      [g.battery, ...g.partitions].map((b) => (
-                        <div className="stat" key={b.name} data-battery={b.name}>
-                          <div className="label">
-                            {b.kind === "partition" ? `${b.name} (share of ${b.source})` : b.name}
-                          </div>
-                          <div className="value">
-                            {b.error !== "" ? "unreadable" : `${socPercent(b).toFixed(0)} %`}
-                          </div>
-                          {b.error === "" ? (
-                            <div className="note">
-                              {(storedWh(b) / 1000).toFixed(2)} kWh,{" "}
-                              {flowOf(b) === "idle"
-                                ? "idle"
-                                : `${flowOf(b)} ${(Math.abs(powerW(b)) / 1000).toFixed(2)} kW`}
+                  <div className="grid">
+                    <div className="stats">
+                      {groupBatteries(latest.batteries).flatMap((g) =>
+                        [g.battery, ...g.partitions].map((b) => (
+                          <div className="stat" key={b.name} data-battery={b.name}>
+                            <div className="label">
+                              {b.kind === "partition" ? `${b.name} (share of ${b.source})` : b.name}
                             </div>
-                          ) : null}
-                        </div>
-                      )),
-                    )}
+                            <div className="value">
+                              {b.error !== "" ? "unreadable" : `${socPercent(b).toFixed(0)} %`}
+                            </div>
+                            {b.error === "" ? (
+                              <div className="note">
+                                {(storedWh(b) / 1000).toFixed(2)} kWh,{" "}
+                                {flowOf(b) === "idle"
+                                  ? "idle"
+                                  : `${flowOf(b)} ${(Math.abs(powerW(b)) / 1000).toFixed(2)} kW`}
+                              </div>
+                            ) : null}
+                          </div>
+                        )),
+                      )}
+                    </div>
+                    <LineChart
+                      title="State of charge (%)"
+                      domain={[0, 100]}
+                      labels={series.starts.map(labelOf)}
+                      series={series.lines.map((l, i) => ({
+                        name: `${l.name} (%)`,
+                        color: COLORS[i % COLORS.length]!,
+                        values: l.values,
+                      }))}
+                    />
                   </div>
-                  <LineChart
-                    title="State of charge (%)"
-                    labels={series.starts.map(labelOf)}
-                    series={series.lines.map((l, i) => ({
-                      name: `${l.name} (%)`,
-                      color: COLORS[i % COLORS.length]!,
-                      values: l.values,
-                    }))}
-                  />
                 </section>
               );
             })}
