@@ -32,8 +32,10 @@ export default function BillsPage() {
       return (await res.json()) as CustomerBills;
     },
   });
+  // A month newly billed means a new month is running: its statement is fetched at once.
+  const billedMonths = bills.data?.months.map((m) => m.month) ?? [];
   const statement = useQuery({
-    queryKey: ["customer-statement", address, token],
+    queryKey: ["customer-statement", address, token, billedMonths[0]],
     enabled: token !== undefined,
     // The utility receives usage hourly: a minute is fresh enough, and each request recomputes.
     refetchInterval: 60_000,
@@ -93,7 +95,8 @@ export default function BillsPage() {
         <div className="stack">
           <QueryView query={statement} what="this month's statement">
             {(s) =>
-              s.statement === null ? null : (
+              // A draft of a month already billed is stale: the bill below replaces it.
+              s.statement === null || billedMonths.includes(s.statement.month) ? null : (
                 <StatementCard
                   statement={s.statement}
                   money={money}
