@@ -7,12 +7,8 @@
  * under a delegation set on the market page; the agent places an order within its limits, and
  * stopping the rule removes the delegation. Screenshots go to test-results/screenshots/.
  */
-import { mkdir, mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-
 import { expect } from "chai";
-import type { Browser, Locator, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { createPublicClient, http, type Address } from "viem";
 
 import {
@@ -26,9 +22,8 @@ import {
 } from "@gridmesh/contracts";
 
 import { formatEnergy, formatMoney } from "../../web/src/lib/units.js";
-import { startLocalSystem, type LocalHome, type LocalSystem } from "../../scripts/local/startLocalSystem.js";
-import { launchChromium } from "./support/browser.js";
-import { SCREENSHOTS, until, WebSession } from "./support/webSession.js";
+import type { LocalHome, LocalSystem } from "../../scripts/local/startLocalSystem.js";
+import { startWebSession, until, type WebSession } from "./support/webSession.js";
 
 /** Energy per interval of both contracts (Wh), and their prices (TestDollar base units per kWh). */
 const WH = 200n;
@@ -66,7 +61,6 @@ interface ScheduleView {
 describe("forwards, options and automatic trading end to end (headless Chromium)", function () {
   this.timeout(12 * 60_000);
   let system: LocalSystem;
-  let browser: Browser;
   let web: WebSession;
   let client: ReturnType<typeof createPublicClient>;
   let home1: LocalHome;
@@ -97,17 +91,8 @@ describe("forwards, options and automatic trading end to end (headless Chromium)
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
   before(async function () {
-    await mkdir(SCREENSHOTS, { recursive: true });
-    system = await startLocalSystem({
-      homes: 2,
-      interval: 15,
-      port: 0,
-      gatewayPort: 0,
-      webPort: 0,
-      dataDir: await mkdtemp(path.join(tmpdir(), "gridmesh-e2e-delivery-")),
-    });
-    if (system.webUrl === undefined)
-      throw new Error(`the web app did not start: ${system.webNote ?? "no reason given"}`);
+    web = await startWebSession(2, "gridmesh-e2e-delivery-");
+    system = web.system;
     [home1, home2] = [system.homes[0]!, system.homes[1]!];
     expect(home1.autoTrading || home2.autoTrading, "both homes trade by hand at start").to.equal(false);
     client = createPublicClient({ transport: http(system.rpcUrl) });
@@ -125,14 +110,10 @@ describe("forwards, options and automatic trading end to end (headless Chromium)
     ]);
     // How the web app writes amounts (useToken), so that the page's numbers compare to the chain's.
     money = (units) => formatMoney(units, decimals, symbol);
-    browser = await launchChromium();
-    web = new WebSession(system, browser);
   });
 
   after(async () => {
-    await web?.close();
-    await browser?.close();
-    await system?.stop();
+    await web?.shutdown();
   });
 
   it("lets home 1 propose a forward and write an option, with the margin and collateral shown before signing", async () => {

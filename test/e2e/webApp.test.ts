@@ -5,19 +5,14 @@
  * page recomputes the clearing and tells a forged reading from a real one. Every page is
  * screenshotted into test-results/screenshots/ (phone-sized for the market page).
  */
-import { mkdir, mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-
 import { expect } from "chai";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 
-import { valueOf } from "@gridmesh/contracts";
+import { type BatteryState, valueOf } from "@gridmesh/contracts";
 
 import { formatEnergy } from "../../web/src/lib/units.js";
-import { startLocalSystem, type LocalHome, type LocalSystem } from "../../scripts/local/startLocalSystem.js";
-import { launchChromium } from "./support/browser.js";
-import { SCREENSHOTS, until, WebSession } from "./support/webSession.js";
+import type { LocalHome, LocalSystem } from "../../scripts/local/startLocalSystem.js";
+import { startWebSession, until, type WebSession } from "./support/webSession.js";
 
 interface OrderJson {
   orderId: string;
@@ -40,7 +35,6 @@ interface TradeJson {
 describe("web app end to end (headless Chromium, the whole local system)", function () {
   this.timeout(15 * 60_000);
   let system: LocalSystem;
-  let browser: Browser;
   let web: WebSession;
   let seller: LocalHome;
   let buyer: LocalHome;
@@ -52,29 +46,16 @@ describe("web app end to end (headless Chromium, the whole local system)", funct
   const shot = (page: Page, name: string) => web.shot(page, name);
 
   before(async function () {
-    await mkdir(SCREENSHOTS, { recursive: true });
-    system = await startLocalSystem({
-      homes: 3,
-      interval: 15,
-      port: 0,
-      gatewayPort: 0,
-      webPort: 0,
-      dataDir: await mkdtemp(path.join(tmpdir(), "gridmesh-e2e-")),
-    });
-    if (system.webUrl === undefined)
-      throw new Error(`the web app did not start: ${system.webNote ?? "no reason given"}`);
+    web = await startWebSession(3, "gridmesh-e2e-");
+    system = web.system;
     const manual = system.homes.filter((h) => !h.autoTrading);
     if (manual.length < 2)
       throw new Error("the local system should have two homes without automatic trading");
     [seller, buyer] = [manual[0]!, manual[1]!];
-    browser = await launchChromium();
-    web = new WebSession(system, browser);
   });
 
   after(async () => {
-    await web?.close();
-    await browser?.close();
-    await system?.stop();
+    await web?.shutdown();
   });
 
   let traded: { interval: string; offerId: string } | undefined;
@@ -228,7 +209,31 @@ describe("web app end to end (headless Chromium, the whole local system)", funct
       .first()
       .getByText(/Sealed \(Keymaker\)/)
       .waitFor();
+    // Home 1's battery is shared: the cell and its two partitions, as the meter's signed report says.
+    const report = await until(
+      "a battery report of the seller's meter",
+      async () =>
+        (
+          await gateway<{ latest: { batteries: BatteryState[] } | null }>(
+            `/v1/devices/${seller.meter}/battery`,
+          )
+        ).latest ?? undefined,
+      60_000,
+    );
+    expect(report.batteries.map((b) => b.name)).to.deep.equal(["home", "household", "microgrid-share"]);
+    const partitions = page.getByTestId("battery-partitions");
+    await partitions.locator('tr[data-battery="microgrid-share"]').getByText("partition of home").waitFor();
+    await partitions.locator('tr[data-battery="household"]').getByText("partition of home").waitFor();
+    const soc = await partitions.locator('tr[data-battery="home"]').getByTestId("soc").innerText();
+    expect(Number.parseFloat(soc)).to.be.within(0, 100);
     await shot(page, "devices");
+
+    // The dashboard charts the battery beside the energy: the cell's charge now and each partition.
+    await open(page, "/");
+    const batteries = page.getByTestId("batteries");
+    await batteries.locator('[data-battery="household"]').waitFor();
+    await batteries.getByRole("img", { name: "State of charge (%)" }).waitFor();
+    await shot(page, "dashboard-batteries");
     await open(page, "/contracts");
     await page.getByTestId("forwards").waitFor();
     await page.getByTestId("options").waitFor();
@@ -243,6 +248,13 @@ describe("web app end to end (headless Chromium, the whole local system)", funct
     // The seller sold only through the browser: the bill's P2P sales line is that offer's delivery.
     const sales = page.getByTestId("bills").locator("tr", { hasText: "P2P sales delivered" });
     expect(await sales.innerText()).to.contain(formatEnergy(deliveredWh!));
+    // Above the billed months, the month now running so far, as a draft: the month after the bill.
+    const [year, month] = system.firstBilledMonth.split("-").map(Number) as [number, number];
+    const running = new Date(Date.UTC(year, month, 1)).toISOString().slice(0, 7);
+    const statement = page.getByTestId("statement");
+    await statement.getByText("This month so far").waitFor();
+    await statement.getByText("draft", { exact: true }).waitFor();
+    await statement.getByText(new RegExp(`^${running}, from `)).waitFor({ timeout: 60_000 });
     await shot(page, "bills");
   });
 });

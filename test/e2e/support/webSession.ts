@@ -1,13 +1,46 @@
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
-import type { LocalHome, LocalSystem } from "../../../scripts/local/startLocalSystem.js";
+import {
+  type LocalHome,
+  type LocalSystem,
+  startLocalSystem,
+} from "../../../scripts/local/startLocalSystem.js";
+import { launchChromium } from "./browser.js";
 import { installInjectedWallet } from "./injectedWallet.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const SCREENSHOTS = path.join(root, "test-results", "screenshots");
+
+/**
+ * The local system `npm start` runs (on free ports, in a fresh data directory, 15 s intervals) with
+ * its web app, and a headless Chromium to drive it: what every browser test starts from.
+ */
+export async function startWebSession(homes: number, dataDirPrefix: string): Promise<WebSession> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const system = await startLocalSystem({
+    homes,
+    interval: 15,
+    port: 0,
+    gatewayPort: 0,
+    webPort: 0,
+    dataDir: await mkdtemp(path.join(tmpdir(), dataDirPrefix)),
+  });
+  if (system.webUrl === undefined) {
+    await system.stop();
+    throw new Error(`the web app did not start: ${system.webNote ?? "no reason given"}`);
+  }
+  try {
+    return new WebSession(system, await launchChromium());
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+}
 
 /** Probes until it returns a value (a throw counts as not yet), or fails after `timeoutMs`. */
 export async function until<T>(
@@ -70,5 +103,12 @@ export class WebSession {
 
   async close(): Promise<void> {
     for (const c of this.#contexts) await c.close().catch(() => undefined);
+  }
+
+  /** Closes the pages and the browser, then stops the local system. */
+  async shutdown(): Promise<void> {
+    await this.close();
+    await this.browser.close().catch(() => undefined);
+    await this.system.stop();
   }
 }
