@@ -21,8 +21,9 @@ export interface StartAgentParameters {
   commands: { host: string; port: number; controller: string };
   clock: SimulatedClock;
   /**
-   * For homes that trade automatically: the market, the chain and the owner whose delegation to the
-   * meter's address (sell floor, buy ceiling, volume per interval, expiry) bounds every order.
+   * The market, the chain and the owner whose delegation to the meter's address (sell floor, buy
+   * ceiling, volume per interval, expiry) bounds every order: the agent trades only while one is
+   * live, so a home trades by hand until its owner sets a rule.
    */
   trading: { market: string; rpcUrl: string; owner: string } | undefined;
   logLevel: LogLevel;
