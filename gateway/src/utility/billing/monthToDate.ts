@@ -8,7 +8,14 @@ import { readBillingRates } from "./billingRates.js";
 import { readBillingSettings } from "./billingSettings.js";
 import { firstUnbilledMonth } from "./createDueBills.js";
 import { findMissingBillingData, type MissingBillingData } from "./missingBillingData.js";
-import { type BillLine, billLinesByAccount, type LineRow } from "./readBills.js";
+import {
+  type BillLine,
+  billLinesByAccount,
+  type BillUsage,
+  billUsageOf,
+  type LineRow,
+  type UsageColumns,
+} from "./readBills.js";
 import { priceBills } from "./writeBills.js";
 
 /**
@@ -23,17 +30,11 @@ export const BASE_BILL_RULE_NOTE =
   "whole month, from its final subtotal; the figures here are unadjusted and will change until the month is billed.";
 
 /** One account's bill so far: a Bill's usage figures and lines, without what only a whole month decides. */
-export interface StatementBill {
+export interface StatementBill extends BillUsage {
   month: string;
   accountNumber: string;
   controllerId: string;
   baseBill: string;
-  importWh: string;
-  exportWh: string;
-  p2pBoughtWh: string;
-  p2pSoldWh: string;
-  billedImportWh: string;
-  creditedExportWh: string;
   /** Base bill + charges - credits so far; may be negative (not adjusted, see BASE_BILL_RULE_NOTE). */
   subtotal: string;
   lines: BillLine[];
@@ -150,12 +151,7 @@ async function draft(tx: Queryable, p: MonthToDateParameters): Promise<MonthToDa
       accountNumber: b.account_number,
       controllerId: b.controller_id,
       baseBill: b.base_bill,
-      importWh: b.import_wh,
-      exportWh: b.export_wh,
-      p2pBoughtWh: b.p2p_bought_wh,
-      p2pSoldWh: b.p2p_sold_wh,
-      billedImportWh: b.billed_import_wh,
-      creditedExportWh: b.credited_export_wh,
+      ...billUsageOf(b),
       subtotal: b.subtotal,
       lines: linesOf.get(b.account_number) ?? [],
     })),
@@ -192,15 +188,9 @@ async function dataEnd(
   return end < month.start ? month.start : end;
 }
 
-type BillRow = {
+type BillRow = UsageColumns & {
   account_number: string;
   controller_id: string;
   base_bill: string;
-  import_wh: string;
-  export_wh: string;
-  p2p_bought_wh: string;
-  p2p_sold_wh: string;
-  billed_import_wh: string;
-  credited_export_wh: string;
   subtotal: string;
 };

@@ -31,19 +31,23 @@ export interface BillLine {
   onchainAmount: string | null;
 }
 
-export interface Bill {
-  month: string;
-  accountNumber: string;
-  controllerId: string;
-  baseBill: string;
-  nextBaseBill: string;
-  baseBillRule: BaseBillRule;
+/** Watt-hours a bill (or a month-to-date statement) counts, as decimal strings. */
+export interface BillUsage {
   importWh: string;
   exportWh: string;
   p2pBoughtWh: string;
   p2pSoldWh: string;
   billedImportWh: string;
   creditedExportWh: string;
+}
+
+export interface Bill extends BillUsage {
+  month: string;
+  accountNumber: string;
+  controllerId: string;
+  baseBill: string;
+  nextBaseBill: string;
+  baseBillRule: BaseBillRule;
   subtotal: string;
   totalDue: string;
   forced: boolean;
@@ -124,12 +128,7 @@ export async function readBills(
       baseBill: b.base_bill,
       nextBaseBill: b.next_base_bill,
       baseBillRule: b.base_bill_rule,
-      importWh: b.import_wh,
-      exportWh: b.export_wh,
-      p2pBoughtWh: b.p2p_bought_wh,
-      p2pSoldWh: b.p2p_sold_wh,
-      billedImportWh: b.billed_import_wh,
-      creditedExportWh: b.credited_export_wh,
+      ...billUsageOf(b),
       subtotal: b.subtotal,
       totalDue: b.total_due,
       forced: b.forced,
@@ -139,18 +138,22 @@ export async function readBills(
   };
 }
 
-type BillRow = {
-  account_number: string;
-  controller_id: string;
-  base_bill: string;
-  next_base_bill: string;
-  base_bill_rule: BaseBillRule;
+/** The usage columns of a bill row, stored or priced. */
+export type UsageColumns = {
   import_wh: string;
   export_wh: string;
   p2p_bought_wh: string;
   p2p_sold_wh: string;
   billed_import_wh: string;
   credited_export_wh: string;
+};
+
+type BillRow = UsageColumns & {
+  account_number: string;
+  controller_id: string;
+  base_bill: string;
+  next_base_bill: string;
+  base_bill_rule: BaseBillRule;
   subtotal: string;
   total_due: string;
   forced: boolean;
@@ -185,4 +188,16 @@ export function billLinesByAccount(rows: readonly LineRow[]): Map<string, BillLi
     linesOf.set(l.account_number, list);
   }
   return linesOf;
+}
+
+/** A bill row's usage columns (stored, or priced for a draft) in the API's shape. */
+export function billUsageOf(row: UsageColumns): BillUsage {
+  return {
+    importWh: row.import_wh,
+    exportWh: row.export_wh,
+    p2pBoughtWh: row.p2p_bought_wh,
+    p2pSoldWh: row.p2p_sold_wh,
+    billedImportWh: row.billed_import_wh,
+    creditedExportWh: row.credited_export_wh,
+  };
 }
