@@ -85,19 +85,31 @@ export class Splitter {
   async accounting(): Promise<SplitterAccounting> {
     return this.#mutex.run(async () => {
       await this.#refresh();
-      return {
-        partitions: this.#specs.map((spec, i) => ({
-          name: spec.name,
-          current: this.#requests[i]!,
-          expectedCharge: this.#expected![i]!,
-          charged: this.#charged[i]!,
-          discharged: this.#discharged[i]!,
-        })),
-        virtualTransfer: this.#virtualTransfer,
-        sourceCharged: this.#sourceCharged,
-        sourceDischarged: this.#sourceDischarged,
-      };
+      return this.#accounting();
     });
+  }
+
+  /** Every partition's status and the accounts from one read of the source (for reports). */
+  async snapshot(): Promise<{ statuses: BatteryStatus[]; accounting: SplitterAccounting }> {
+    return this.#mutex.run(async () => {
+      const statuses = await this.#refresh();
+      return { statuses, accounting: this.#accounting() };
+    });
+  }
+
+  #accounting(): SplitterAccounting {
+    return {
+      partitions: this.#specs.map((spec, i) => ({
+        name: spec.name,
+        current: this.#requests[i]!,
+        expectedCharge: this.#expected![i]!,
+        charged: this.#charged[i]!,
+        discharged: this.#discharged[i]!,
+      })),
+      virtualTransfer: this.#virtualTransfer,
+      sourceCharged: this.#sourceCharged,
+      sourceDischarged: this.#sourceDischarged,
+    };
   }
 
   /** @internal the partitions' getStatus */
