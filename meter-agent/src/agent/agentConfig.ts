@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 
 import { AgentError } from "../common/agentError.js";
+import { AUTO_TRADER_DEFAULTS } from "../trading/autoTrader.js";
 
 export class AgentConfigError extends AgentError {
   override readonly name = "AgentConfigError";
@@ -82,16 +83,16 @@ const trading = z.strictObject({
   /** The account that owns the meter, authorised this meter's address and pays for its orders. */
   owner: address,
   /** Trade for the interval this many after the current one (later if its gate has closed). */
-  intervalsAhead: z.number().int().min(1).max(96).default(1),
+  intervalsAhead: z.number().int().min(1).max(96).default(AUTO_TRADER_DEFAULTS.intervalsAhead),
   /** How many recent readings the forecast averages. */
-  lookbackIntervals: z.number().int().min(1).max(96).default(4),
+  lookbackIntervals: z.number().int().min(1).max(96).default(AUTO_TRADER_DEFAULTS.lookbackIntervals),
   /** A forecast surplus or deficit smaller than this places nothing. */
-  minOrderWh: z.number().int().min(1).default(10),
-  confirmations: z.number().int().min(1).default(1),
+  minOrderWh: z.number().int().min(1).default(AUTO_TRADER_DEFAULTS.minOrderWh),
+  confirmations: z.number().int().min(1).default(AUTO_TRADER_DEFAULTS.confirmations),
   /** How long to wait for an order's transaction before looking again at the next run. */
-  timeoutMs: z.number().int().positive().default(60_000),
+  timeoutMs: z.number().int().positive().default(AUTO_TRADER_DEFAULTS.timeoutMs),
   /** After a run failed (RPC unreachable, …), when to try again within the same interval. */
-  retryMs: z.number().int().positive().default(5_000),
+  retryMs: z.number().int().positive().default(AUTO_TRADER_DEFAULTS.retryMs),
 });
 
 export type TradingConfig = z.infer<typeof trading>;

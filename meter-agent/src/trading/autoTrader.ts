@@ -36,6 +36,16 @@ export interface AutoTraderOptions {
   transactions?: Mutex;
 }
 
+/** The trader's tunables when not given: also the agent configuration's defaults. */
+export const AUTO_TRADER_DEFAULTS = {
+  intervalsAhead: 1,
+  lookbackIntervals: 4,
+  minOrderWh: 10,
+  confirmations: 1,
+  timeoutMs: 60_000,
+  retryMs: 5_000,
+} as const;
+
 export type TradeOutcome =
   | {
       kind: "placed";
@@ -94,16 +104,7 @@ export class AutoTrader {
   #wake: (() => void) | undefined;
 
   constructor(options: AutoTraderOptions) {
-    this.#o = {
-      intervalsAhead: 1,
-      lookbackIntervals: 4,
-      minOrderWh: 10,
-      confirmations: 1,
-      timeoutMs: 60_000,
-      retryMs: 5_000,
-      transactions: new Mutex(),
-      ...options,
-    };
+    this.#o = { ...AUTO_TRADER_DEFAULTS, transactions: new Mutex(), ...options };
     const provider = options.wallet.provider;
     if (provider === null) throw new TypeError("the meter's wallet needs a provider");
     this.#meter = options.wallet.address as Address;
