@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import type { Address } from "@gridmesh/contracts";
+import { type Address, lockFor } from "@gridmesh/contracts";
 
-import { type Decision, decideOrder, lockFor, type MarketSnapshot } from "./decideOrder.js";
+import { type Decision, decideOrder, type MarketSnapshot } from "./decideOrder.js";
 import type { Forecast } from "./forecast.js";
 
 const OWNER = "0x00000000000000000000000000000000000000a1" as Address;

@@ -1,4 +1,4 @@
-import type { Address } from "@gridmesh/contracts";
+import { type Address, lockFor } from "@gridmesh/contracts";
 
 import type { TradeSide } from "../store/tradeOrders.js";
 import type { Forecast } from "./forecast.js";
@@ -66,11 +66,6 @@ export type Decision =
 
 /** uint48, the order volume's type on-chain. */
 const MAX_ORDER_WH = 2n ** 48n - 1n;
-
-/** SettlementMath.lockFor: the deposit locked for `wh` at `pricePerKwh`, rounded up. */
-export function lockFor(wh: bigint, pricePerKwh: bigint): bigint {
-  return (wh * pricePerKwh + 999n) / 1000n;
-}
 
 /**
  * The one order (or none, and why) the automatic trader places for the owner in the snapshot's
