@@ -1,5 +1,6 @@
 import { z } from "zod";
 
+import { hexAddressSchema } from "./readingWire.js";
 import type { Address, Hex } from "./typedData.js";
 
 /**
@@ -59,11 +60,6 @@ const uint64 = decimal.transform((s) => BigInt(s)).refine((n) => n <= UINT64_MAX
 /** Token base units per kWh, kept as the decimal text the utility sent; at most a uint256. */
 // The refinement runs even when the pattern failed, so it must not hand BigInt a non-number.
 const rate = decimal.refine((s) => !/^[0-9]+$/.test(s) || BigInt(s) <= UINT256_MAX, "must fit in uint256");
-
-const address = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte 0x-prefixed hex address")
-  .transform((s) => s as Address);
 
 const noParams = z.strictObject({});
 
@@ -220,7 +216,7 @@ export function parseMeterCommandParams(command: MeterCommandName, params: strin
 }
 
 export const meterCommandSchema = z.strictObject({
-  meter: address,
+  meter: hexAddressSchema,
   nonce: uint64.refine((n) => n >= 1n, "must be at least 1"),
   expiresAt: uint64,
   command: z.enum(meterCommandNames, { error: `must be one of ${meterCommandNames.join(", ")}` }),

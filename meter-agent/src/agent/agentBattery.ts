@@ -8,7 +8,7 @@ import { buildTopologyFromFile, readTopologyConfig } from "../bal/buildTopology.
 import { JbdBatteryDriver } from "../bal/jbdDriver.js";
 import { isNetworkBattery } from "../bal/topologyConfig.js";
 import type { AgentClock } from "../readings/clock.js";
-import { type BatteryNode, batteryNodes, readBatteryStates } from "../reporting/batterySnapshot.js";
+import { batteryNodes, readBatteryStates } from "../reporting/batterySnapshot.js";
 import { JbdBms } from "../serial/jbdBms.js";
 import { openSerialPort } from "../serial/openSerialPort.js";
 import { AgentConfigError } from "./agentConfig.js";
@@ -21,8 +21,7 @@ const jbdInterface = z.strictObject({
 
 export interface AgentBattery {
   battery: Battery;
-  /** Every battery of the topology (cells, aggregates, partitions), for reports. */
-  nodes: readonly BatteryNode[];
+  /** Every battery of the topology (cells, aggregates, partitions), read for a report. */
   states(): Promise<BatteryState[]>;
   close(): Promise<void>;
 }
@@ -67,7 +66,7 @@ export async function openAgentBattery(
       },
     });
     const nodes = batteryNodes(config);
-    return { battery: topology.get(name), nodes, states: () => readBatteryStates(topology, nodes), close };
+    return { battery: topology.get(name), states: () => readBatteryStates(topology, nodes), close };
   } catch (e) {
     await close();
     throw e;

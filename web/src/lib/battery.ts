@@ -1,3 +1,5 @@
+import { fractionOfPpm } from "@gridmesh/contracts";
+
 import type { BatteryState, StoredBatteryReport } from "./gatewayTypes.js";
 
 /** A battery of the report with the partitions it is split into (none for most). */
@@ -29,7 +31,7 @@ export const socPercent = (b: BatteryState): number => b.stateOfChargePpm / 10_0
 
 /** Energy held now (watt-hours): charge at the present voltage. */
 export const storedWh = (b: BatteryState): number =>
-  (b.capacityMah / 1000) * (b.stateOfChargePpm / 1e6) * (b.voltageMv / 1000);
+  (b.capacityMah / 1000) * fractionOfPpm(b.stateOfChargePpm) * (b.voltageMv / 1000);
 
 /** Power out of the battery (watts): positive discharging, negative charging. */
 export const powerW = (b: BatteryState): number => (b.currentMa / 1000) * (b.voltageMv / 1000);
