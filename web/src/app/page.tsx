@@ -21,8 +21,10 @@ export default function DashboardPage() {
   const { now } = useChainTime();
   const { address, data: meters, error: metersError, isPending } = useMyMeters();
   const [period, setPeriod] = useState<PeriodKey>("day");
-  // Re-asked as time moves on, a minute of chain time at most apart.
-  const bucketNow = now === undefined ? undefined : Math.floor(now / 60) * 60;
+  // Readings come once per market interval, so the period's end moves by whole intervals: keyed by
+  // the minute it changed every real second at 60×, refetching everything each time.
+  const step = market.intervalSeconds;
+  const bucketNow = now === undefined ? undefined : Math.floor(now / step) * step;
 
   const data = useQuery({
     queryKey: ["dashboard", address, period, bucketNow, meters?.items.map((m) => m.meter).join()],

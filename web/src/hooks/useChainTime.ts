@@ -10,7 +10,8 @@ import { useBlock } from "wagmi";
  * block time is the one that counts for gate closure.
  */
 export function useChainTime(): { now: number | undefined; blockNumber: bigint | undefined } {
-  const { data } = useBlock({ watch: true, query: { refetchInterval: 1_000 } });
+  // Polled, not watched: a watch would poll the block number as well, once per caller.
+  const { data } = useBlock({ query: { refetchInterval: 1_000 } });
   const [wall, setWall] = useState<number | undefined>(undefined);
   useEffect(() => {
     const tick = () => setWall(Math.floor(Date.now() / 1000));

@@ -1,7 +1,7 @@
 "use client";
 
 import { meterRegistryAbi } from "@gridmesh/contracts";
-import { useReadContracts } from "wagmi";
+import { useReadContract } from "wagmi";
 
 import { BatteryDetails } from "../../components/battery/BatteryDetails.js";
 import { useDeployment } from "../../components/Providers.js";
@@ -41,16 +41,11 @@ export default function DevicesPage() {
 
 function DeviceCard({ device }: { device: Device }) {
   const { contracts } = useDeployment();
-  const { data: chain } = useReadContracts({
-    contracts: [
-      {
-        address: contracts.meterRegistry,
-        abi: meterRegistryAbi,
-        functionName: "isActive",
-        args: [device.meter as `0x${string}`],
-      },
-      { address: contracts.meterRegistry, abi: meterRegistryAbi, functionName: "verifierPolicy" },
-    ],
+  const { data: active } = useReadContract({
+    address: contracts.meterRegistry,
+    abi: meterRegistryAbi,
+    functionName: "isActive",
+    args: [device.meter as `0x${string}`],
     query: { refetchInterval: 10_000 },
   });
   const identity = useGateway<IdentityStatus>(`/v1/identity/devices/${device.deviceId}`, 15_000);
@@ -58,7 +53,6 @@ function DeviceCard({ device }: { device: Device }) {
     `/v1/identity/events?deviceId=${device.deviceId}&limit=50`,
     15_000,
   );
-  const active = chain?.[0]?.result;
   return (
     <section className="card">
       <h2 className="mono">{device.meter}</h2>
