@@ -18,6 +18,9 @@ export const meterReadingTypes = {
   ],
 } as const;
 
+/** The one scope a CustomerAccess grants (what the wallet signs and the gateway checks). */
+export const CUSTOMER_SCOPE = "read my account";
+
 /**
  * A wallet's short-lived permission to read its own account data from the gateway (its bills):
  * signed in the wallet, checked by the gateway, never sent to a chain. `scope` says what it is for.

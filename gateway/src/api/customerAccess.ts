@@ -3,18 +3,26 @@ import type { IncomingMessage } from "node:http";
 import { verifyTypedData } from "ethers";
 import { z } from "zod";
 
-import { customerAccessTypes, gatewayDomain, mutableTypes } from "@gridmesh/contracts";
+import {
+  CUSTOMER_SCOPE,
+  customerAccessTypes,
+  gatewayDomain,
+  hexAddressSchema,
+  hexSignatureSchema,
+  mutableTypes,
+} from "@gridmesh/contracts";
 
 import { ApiError } from "./apiError.js";
 
-/** What a customer token may be used for, and how long one may live at most. */
-export const CUSTOMER_SCOPE = "read my account";
+/** How long a customer token may live at most. */
 export const MAX_TOKEN_SECONDS = 24 * 3600;
 
+const types = mutableTypes(customerAccessTypes);
+
 const tokenSchema = z.strictObject({
-  account: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  account: hexAddressSchema,
   expires: z.number().int().positive(),
-  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+  signature: hexSignatureSchema,
 });
 
 /**
@@ -45,7 +53,7 @@ export function checkCustomerAccess(req: IncomingMessage, chainId: bigint, nowSe
   try {
     signer = verifyTypedData(
       gatewayDomain(chainId),
-      mutableTypes(customerAccessTypes),
+      types,
       { account: token.account, scope: CUSTOMER_SCOPE, expires: token.expires },
       token.signature,
     );

@@ -1,14 +1,12 @@
 "use client";
 
-import { customerAccessTypes, gatewayDomain } from "@gridmesh/contracts";
+import { CUSTOMER_SCOPE, customerAccessTypes, gatewayDomain } from "@gridmesh/contracts";
 import { useCallback, useState } from "react";
 import { useConnection, useSignTypedData } from "wagmi";
 
 import { useDeployment } from "../components/Providers.js";
 import { describeError } from "../lib/errors.js";
 
-/** What the gateway checks the signature against (gateway/src/api/customerAccess.ts). */
-const SCOPE = "read my account";
 const LIFETIME_SECONDS = 3_600;
 
 /**
@@ -36,7 +34,7 @@ export function useCustomerToken() {
         domain: gatewayDomain(BigInt(chainId)),
         types: customerAccessTypes,
         primaryType: "CustomerAccess",
-        message: { account: address, scope: SCOPE, expires: BigInt(expires) },
+        message: { account: address, scope: CUSTOMER_SCOPE, expires: BigInt(expires) },
       });
       const value = btoa(JSON.stringify({ account: address, expires, signature }))
         .replace(/\+/g, "-")

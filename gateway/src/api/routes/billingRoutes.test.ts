@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { customerAccessTypes, gatewayDomain, mutableTypes } from "@gridmesh/contracts";
+import { CUSTOMER_SCOPE, customerAccessTypes, gatewayDomain, mutableTypes } from "@gridmesh/contracts";
 import { Wallet } from "ethers";
 
 import { createDatabase } from "../../store/index.js";
 import { BillingFixture, logger, meterAddress } from "../../utility/billing/testing/billingFixture.js";
-import { CUSTOMER_SCOPE } from "../customerAccess.js";
 import {
   billedMonthSchema,
   customerBillsSchema,

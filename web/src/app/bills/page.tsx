@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useConnection } from "wagmi";
 
 import { ConnectFirst, Empty, QueryView } from "../../components/States.js";
-import { gatewayError } from "../../hooks/useGateway.js";
+import { fetchGateway, gatewayError } from "../../hooks/useGateway.js";
 import { useCustomerToken } from "../../hooks/useCustomerToken.js";
 import { useToken } from "../../hooks/useToken.js";
 import type { CustomerBills, CustomerStatement } from "../../lib/gatewayTypes.js";
@@ -19,18 +19,12 @@ export default function BillsPage() {
   const { address } = useConnection();
   const money = useToken();
   const { token, signIn, error } = useCustomerToken();
+  const auth = { headers: { authorization: `GridMesh-Wallet ${token ?? ""}` } };
   const bills = useQuery({
     queryKey: ["customer-bills", address, token],
     enabled: token !== undefined,
     refetchInterval: 10_000,
-    queryFn: async () => {
-      const res = await fetch("/api/gateway/v1/customer/bills", {
-        headers: { authorization: `GridMesh-Wallet ${token!}` },
-        cache: "no-store",
-      });
-      if (!res.ok) throw await gatewayError(res);
-      return (await res.json()) as CustomerBills;
-    },
+    queryFn: () => fetchGateway<CustomerBills>("/v1/customer/bills", auth),
   });
   // A month newly billed means a new month is running: its statement is fetched at once.
   const billedMonths = bills.data?.months.map((m) => m.month) ?? [];
@@ -39,20 +33,11 @@ export default function BillsPage() {
     enabled: token !== undefined,
     // The utility receives usage hourly: a minute is fresh enough, and each request recomputes.
     refetchInterval: 60_000,
-    queryFn: async () => {
-      const res = await fetch("/api/gateway/v1/customer/statement", {
-        headers: { authorization: `GridMesh-Wallet ${token!}` },
-        cache: "no-store",
-      });
-      if (!res.ok) throw await gatewayError(res);
-      return (await res.json()) as CustomerStatement;
-    },
+    queryFn: () => fetchGateway<CustomerStatement>("/v1/customer/statement", auth),
   });
 
   const download = async (path: string, filename: string) => {
-    const res = await fetch(`/api/gateway/v1/customer/${path}`, {
-      headers: { authorization: `GridMesh-Wallet ${token!}` },
-    });
+    const res = await fetch(`/api/gateway/v1/customer/${path}`, auth);
     if (!res.ok) {
       alert((await gatewayError(res)).message);
       return;
