@@ -174,10 +174,10 @@ async function accountsOf(deps: ApiDependencies, owner: string): Promise<string[
   return rows.map((r) => r.account_number);
 }
 
-/** One billed month of the given accounts, their bills merged in account order. */
+/** One billed month of those of the given accounts billed in it, in account order. */
 async function billedMonthOf(deps: ApiDependencies, month: string, accounts: readonly string[]) {
-  const parts = await Promise.all(accounts.map((a) => readBills(deps.db, { month, accountNumber: a })));
-  return { ...parts[0]!, accounts: parts.length, bills: parts.flatMap((p) => p.bills) };
+  const billed = await readBills(deps.db, { month, accountNumbers: accounts });
+  return { ...billed, accounts: billed.bills.length };
 }
 
 async function billedMonthsOf(deps: ApiDependencies, accounts: readonly string[]): Promise<string[]> {
@@ -207,19 +207,7 @@ const customerBillsRoute = defineRoute({
     return {
       account: customer!,
       accounts,
-      months: await Promise.all(
-        months.map(async (m) => {
-          const billedHere = await deps.db.query<{ account_number: string }>(
-            "SELECT account_number FROM bills WHERE month = $1 AND account_number = ANY($2) ORDER BY account_number",
-            [m, accounts],
-          );
-          return billedMonthOf(
-            deps,
-            m,
-            billedHere.rows.map((r) => r.account_number),
-          );
-        }),
-      ),
+      months: await Promise.all(months.map((m) => billedMonthOf(deps, m, accounts))),
     };
   },
 });
@@ -243,18 +231,14 @@ const customerBillsCsvRoute = defineRoute({
     if (!params.success) throw invalidRequest(issuesOf("path", params.error));
     const { month } = params.data;
     const accounts = await accountsOf(deps, customer!);
-    const { rows } = await deps.db.query<{ account_number: string }>(
-      "SELECT account_number FROM bills WHERE month = $1 AND account_number = ANY($2) ORDER BY account_number",
-      [month, accounts],
-    );
-    if (rows.length === 0) throw new ApiError(404, `you have no bill for ${month}`);
-    const billed = await refusing(() =>
-      billedMonthOf(
-        deps,
-        month,
-        rows.map((r) => r.account_number),
-      ),
-    );
+    // A month not billed at all is, to the customer, a month without a bill of theirs.
+    const billed = await billedMonthOf(deps, month, accounts).catch((e: unknown) => {
+      if (e instanceof BillingError && e.refusal === "not_billed") return undefined;
+      throw e;
+    });
+    if (billed === undefined || billed.bills.length === 0) {
+      throw new ApiError(404, `you have no bill for ${month}`);
+    }
     sendBillsCsv(res, `bills-${month}.csv`, billsCsv(billed));
   },
 });

@@ -72,20 +72,23 @@ export interface BilledMonth {
 
 export interface ReadBillsParameters {
   month: string;
-  /** Only this account's bill; every account's when omitted. */
+  /** Only this account's bill (refused when it has none); every account's when omitted. */
   accountNumber?: string | undefined;
+  /** Only these accounts' bills, those of them billed this month (a customer's several accounts). */
+  accountNumbers?: readonly string[] | undefined;
 }
 
 /** A billed month with its bills and their lines, accounts in order; the form both exports use. */
 export async function readBills(
   q: Queryable,
-  { month, accountNumber }: ReadBillsParameters,
+  { month, accountNumber, accountNumbers }: ReadBillsParameters,
 ): Promise<BilledMonth> {
   const run = await readBillingRun(q, month);
   if (run === undefined) throw new BillingError("not_billed", `${month} has not been billed`, { month });
   const rates = (await readBillingRates(q, month))!;
-  const filter = accountNumber === undefined ? "" : "AND account_number = $2";
-  const params = accountNumber === undefined ? [month] : [month, accountNumber];
+  const only = accountNumber === undefined ? accountNumbers : [accountNumber];
+  const filter = only === undefined ? "" : "AND account_number = ANY($2)";
+  const params = only === undefined ? [month] : [month, only];
   const { rows: bills } = await q.query<BillRow>(
     `SELECT account_number, controller_id, base_bill, next_base_bill, base_bill_rule, import_wh, export_wh,
             p2p_bought_wh, p2p_sold_wh, billed_import_wh, credited_export_wh, subtotal, total_due, forced, created_at
