@@ -205,6 +205,9 @@ describe("billing API", () => {
         body.months.map((m) => [m.month, m.bills.map((b: { accountNumber: string }) => b.accountNumber)]),
         [["2026-03", ["A-1"]]],
       );
+      // The month's figures are the customer's own, not the whole run's (two accounts were billed).
+      assert.equal(body.months[0]!.totalDue, body.months[0]!.bills[0]!.totalDue);
+      assert.equal(body.months[0]!.accounts, 1);
       const csv = await asCustomer("/v1/customer/months/2026-03/bills.csv", await token(alice));
       assert.equal(csv.status, 200);
       assert.equal(csv.headers.get("content-disposition"), 'attachment; filename="bills-2026-03.csv"');

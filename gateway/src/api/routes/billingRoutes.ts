@@ -174,10 +174,20 @@ async function accountsOf(deps: ApiDependencies, owner: string): Promise<string[
   return rows.map((r) => r.account_number);
 }
 
-/** One billed month of those of the given accounts billed in it, in account order. */
+/**
+ * One billed month of those of the given accounts billed in it, in account order. The run's figures
+ * are narrowed to these bills: a customer sees their own total and their controllers' gaps, not the
+ * whole utility's.
+ */
 async function billedMonthOf(deps: ApiDependencies, month: string, accounts: readonly string[]) {
   const billed = await readBills(deps.db, { month, accountNumbers: accounts });
-  return { ...billed, accounts: billed.bills.length };
+  const controllers = new Set(billed.bills.map((b) => b.controllerId));
+  return {
+    ...billed,
+    accounts: billed.bills.length,
+    totalDue: billed.bills.reduce((sum, b) => sum + BigInt(b.totalDue), 0n).toString(),
+    missing: billed.missing.filter((m) => "controllerId" in m && controllers.has(m.controllerId)),
+  };
 }
 
 async function billedMonthsOf(deps: ApiDependencies, accounts: readonly string[]): Promise<string[]> {
