@@ -2,7 +2,7 @@ import { type Contract, Interface } from "ethers";
 
 import { deliveryLedgerAbi } from "../abis.js";
 import type { SignedReading } from "../readingWire.js";
-import { findRevertData } from "../revertData.js";
+import { decodeCustomError } from "./customError.js";
 import type { Address } from "../typedData.js";
 
 /** What the DeliveryLedger did with one reading. */
@@ -27,9 +27,7 @@ const NOT_YET = new Set(["DeliveryLedgerIntervalNotEnded", "DeliveryLedgerGapNot
 
 /** The DeliveryLedger's custom error in a failed call, decoded. */
 export function ledgerRevert(error: unknown): { name: string; args: unknown[] } | undefined {
-  const data = findRevertData(error);
-  const parsed = data === undefined ? null : ledgerInterface.parseError(data);
-  return parsed === null ? undefined : { name: parsed.name, args: [...parsed.args] as unknown[] };
+  return decodeCustomError(ledgerInterface, error);
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { Contract, ContractTransactionResponse, Interface, TransactionReceipt } from "ethers";
 
-import { findRevertData } from "@gridmesh/contracts";
-import { resyncNonce } from "@gridmesh/contracts/ethers";
+import { decodeCustomError, resyncNonce } from "@gridmesh/contracts/ethers";
 
 import { GatewayError } from "../common/errors.js";
 
@@ -76,8 +75,7 @@ export class TransactionSender {
 
 /** A revert with a known custom error becomes a ContractRevertError; anything else stays retryable. */
 function decodeRevert(iface: Interface, error: unknown, label: string): GatewayError {
-  const data = findRevertData(error);
-  const parsed = data === undefined ? null : iface.parseError(data);
-  if (parsed !== null) return new ContractRevertError(label, parsed.name, [...parsed.args]);
+  const decoded = decodeCustomError(iface, error);
+  if (decoded !== undefined) return new ContractRevertError(label, decoded.name, decoded.args);
   return new GatewayError(`${label}: ${(error as Error).message}`, { retryable: true, cause: error });
 }

@@ -9,7 +9,8 @@ import {
   keccak256,
 } from "ethers";
 
-import { energyMarketAbi, findRevertData, type Address, type Hex } from "@gridmesh/contracts";
+import { energyMarketAbi, type Address, type Hex } from "@gridmesh/contracts";
+import { decodeCustomError } from "@gridmesh/contracts/ethers";
 
 import type { Mutex } from "../common/mutex.js";
 import type { TradeOrder, TradeOrders, TradeSide } from "../store/tradeOrders.js";
@@ -52,9 +53,8 @@ const NONCE_USED = "its nonce went to another transaction";
 
 /** The market's custom error in a failed call, as `Name(arg, …)`. */
 export function marketRevert(error: unknown): string | undefined {
-  const data = findRevertData(error);
-  const parsed = data === undefined ? null : marketInterface.parseError(data);
-  return parsed === null ? undefined : `${parsed.name}(${[...parsed.args].join(", ")})`;
+  const decoded = decodeCustomError(marketInterface, error);
+  return decoded === undefined ? undefined : `${decoded.name}(${decoded.args.join(", ")})`;
 }
 
 /**
