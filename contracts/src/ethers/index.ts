@@ -2,3 +2,4 @@
 // the chaincode never load it.
 export * from "./customError.js";
 export * from "./ledgerRecorder.js";
+export * from "./typedDataSigner.js";

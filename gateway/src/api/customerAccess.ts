@@ -1,6 +1,5 @@
 import type { IncomingMessage } from "node:http";
 
-import { verifyTypedData } from "ethers";
 import { z } from "zod";
 
 import {
@@ -11,6 +10,7 @@ import {
   hexSignatureSchema,
   mutableTypes,
 } from "@gridmesh/contracts";
+import { typedDataSigner } from "@gridmesh/contracts/ethers";
 
 import { ApiError } from "./apiError.js";
 
@@ -49,17 +49,13 @@ export function checkCustomerAccess(req: IncomingMessage, chainId: bigint, nowSe
   if (token.expires > nowSeconds + MAX_TOKEN_SECONDS) {
     throw refuse(`a wallet token may live at most ${MAX_TOKEN_SECONDS} s`);
   }
-  let signer: string;
-  try {
-    signer = verifyTypedData(
-      gatewayDomain(chainId),
-      types,
-      { account: token.account, scope: CUSTOMER_SCOPE, expires: token.expires },
-      token.signature,
-    );
-  } catch {
-    throw refuse("the wallet token's signature cannot be read");
-  }
+  const signer = typedDataSigner(
+    gatewayDomain(chainId),
+    types,
+    { account: token.account, scope: CUSTOMER_SCOPE, expires: token.expires },
+    token.signature,
+  );
+  if (signer === undefined) throw refuse("the wallet token's signature cannot be read");
   if (signer.toLowerCase() !== token.account.toLowerCase()) {
     throw refuse("the wallet token was not signed by the account it names");
   }

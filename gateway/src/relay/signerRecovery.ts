@@ -1,9 +1,10 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 
-import { type TypedDataDomain, type TypedDataField, verifyTypedData } from "ethers";
+import type { TypedDataDomain, TypedDataField } from "ethers";
 
 import type { MeterReading } from "@gridmesh/contracts";
+import { typedDataSigner } from "@gridmesh/contracts/ethers";
 
 /** Who signed a reading: the address, or null when the signature does not decode. */
 export interface SignerRecovery {
@@ -18,11 +19,7 @@ export function inlineSignerRecovery(
 ): SignerRecovery {
   return {
     recover(reading, signature) {
-      try {
-        return Promise.resolve(verifyTypedData(domain, types, reading, signature));
-      } catch {
-        return Promise.resolve(null);
-      }
+      return Promise.resolve(typedDataSigner(domain, types, { ...reading }, signature) ?? null);
     },
     close: () => Promise.resolve(),
   };

@@ -1,4 +1,3 @@
-import { verifyTypedData } from "ethers";
 import { z } from "zod";
 
 import {
@@ -8,6 +7,7 @@ import {
   type SignedBatteryReport,
   signedBatteryReportSchema,
 } from "@gridmesh/contracts";
+import { typedDataSigner } from "@gridmesh/contracts/ethers";
 
 import { ApiError } from "../apiError.js";
 import { cursorCodec, decimalKey, pageOf } from "../cursor.js";
@@ -110,11 +110,7 @@ export const postBatteryReportRoute = defineRoute({
 
 /** The report's signer, lower-case, or undefined when the signature does not decode. */
 function recoverSigner({ report, signature }: SignedBatteryReport, chainId: bigint): string | undefined {
-  try {
-    return verifyTypedData(gatewayDomain(chainId), types, report, signature).toLowerCase();
-  } catch {
-    return undefined;
-  }
+  return typedDataSigner(gatewayDomain(chainId), types, report, signature)?.toLowerCase();
 }
 
 export const latestBatteryReportRoute = defineRoute({
