@@ -26,8 +26,6 @@ export interface StartGatewayParameters {
   secureId: SecureIdLedger;
   /** The utility's side: the fleet file, the regional supply feed and the operator token's digest. */
   utility: { fleetFile: string; supplyFile: string; operatorTokenSha256: string };
-  /** Origins of the web app, whose pages call the API. */
-  corsOrigins: string[];
   /** How often the gateway's loops run (wall-clock ms): a compressed clock needs them often. */
   pollMs: number;
   logLevel: string;
@@ -65,7 +63,6 @@ export async function startGateway(p: StartGatewayParameters): Promise<ManagedPr
   const env: NodeJS.ProcessEnv = {
     GRIDMESH_HTTP_HOST: p.host,
     GRIDMESH_HTTP_PORT: String(p.port),
-    GRIDMESH_CORS_ORIGINS: p.corsOrigins.join(","),
     GRIDMESH_RPC_URL: p.rpcUrl,
     GRIDMESH_POLL_MS: String(p.pollMs),
     GRIDMESH_DATA_DIR: path.join(p.dir, "gateway-db"),

@@ -192,8 +192,6 @@ export async function startLocalSystem(
     const gatewayPort = o.gatewayPort === 0 ? ports[specs.length + controllerIds.length]! : o.gatewayPort;
     const gatewayUrl = urlOf(gatewayPort);
     const webPort = o.webPort === 0 ? ports[specs.length + controllerIds.length + 1]! : o.webPort;
-    // The web app's pages call the gateway from the browser.
-    const webOrigins = [urlOf(webPort), ...(o.host === "127.0.0.1" ? [`http://localhost:${webPort}`] : [])];
     const gateway = track(
       await startGateway({
         dir: dataDir,
@@ -206,7 +204,6 @@ export async function startLocalSystem(
         clock,
         secureId,
         utility: utilityFiles,
-        corsOrigins: webOrigins,
         // Twenty passes per gate closure, at least five a second: the clearing must be on chain
         // before the interval starts, a sixth of an interval after the gate closes.
         pollMs: Math.max(200, Math.min(1_000, Math.round((o.interval * 1000) / 6 / 5))),
