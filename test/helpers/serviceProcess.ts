@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 
+import { listeningUrl } from "../../scripts/local/managedProcess.js";
+
 /**
  * A GridMesh process (gateway, utility, controller, meter agent) run by a test as the real program,
  * with its output kept for failure messages. Processes that serve HTTP print one JSON line with a
@@ -90,18 +92,6 @@ export function startService(options: ServiceOptions): ServiceProcess {
     stop: (graceMs = 10_000) => signalAndWait("SIGTERM", graceMs),
     kill: () => signalAndWait("SIGKILL", 0),
   };
-}
-
-function listeningUrl(line: string): string | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    const parsed = JSON.parse(line) as { url?: unknown; msg?: unknown };
-    return typeof parsed.url === "string" && typeof parsed.msg === "string" && /listening/.test(parsed.msg)
-      ? parsed.url
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Polls `probe` until it returns a value, failing with `what` after `timeoutMs`. */

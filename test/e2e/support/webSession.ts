@@ -10,6 +10,7 @@ import {
   type LocalSystem,
   startLocalSystem,
 } from "../../../scripts/local/startLocalSystem.js";
+import { waitFor } from "../../helpers/serviceProcess.js";
 import { launchChromium } from "./browser.js";
 import { installInjectedWallet } from "./injectedWallet.js";
 
@@ -42,19 +43,9 @@ export async function startWebSession(homes: number, dataDirPrefix: string): Pro
   }
 }
 
-/** Probes until it returns a value (a throw counts as not yet), or fails after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
+/** Probes every second until it returns a value (a throw counts as not yet), or fails after `timeoutMs`. */
+export function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  return waitFor(what, () => probe().catch(() => undefined), timeoutMs, 1_000);
 }
 
 /** Browser pages on the local system's web app, each with a home owner's injected wallet. */
