@@ -38,7 +38,7 @@ export function Forwards() {
   const address = contracts.forwardMarket;
   const token = useToken();
   const { now } = useChainTime();
-  const { address: me, data: meters } = useMyMeters();
+  const { address: me, active } = useMyMeters();
   const tx = useContractTx();
   const [side, setSide] = useState<"sell" | "buy">("sell");
   const [span, setSpan] = useWindowInput({ startIn: "2", count: "4", kwh: "0.5" });
@@ -56,7 +56,6 @@ export function Forwards() {
 
   if (address === null) return <Empty>No forward market is deployed on this chain.</Empty>;
   if (me === undefined) return <ConnectFirst to="trade forwards" />;
-  const active = meters?.items.filter((m) => m.status === "active") ?? [];
   if (token === undefined || data === undefined || now === undefined)
     return <p className="note">Reading forwards…</p>;
 

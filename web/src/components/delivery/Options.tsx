@@ -45,7 +45,7 @@ export function Options() {
   const address = contracts.optionMarket;
   const token = useToken();
   const { now } = useChainTime();
-  const { address: me, data: meters } = useMyMeters();
+  const { address: me, active } = useMyMeters();
   const tx = useContractTx();
   const [span, setSpan] = useWindowInput({ startIn: "4", count: "4", kwh: "0.5" });
   const [strike, setStrike] = useState("0.15");
@@ -64,7 +64,6 @@ export function Options() {
   if (me === undefined) return <ConnectFirst to="trade options" />;
   if (token === undefined || data === undefined || now === undefined)
     return <p className="note">Reading options…</p>;
-  const active = meters?.items.filter((m) => m.status === "active") ?? [];
   const written = data.created.map((e) => e.args as unknown as Written);
   const [held, schedules] = data.perId as [
     { premium: bigint; exerciseDeadline: bigint; holder: Address }[],

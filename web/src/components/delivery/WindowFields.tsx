@@ -22,7 +22,10 @@ export function useWindowInput(defaults: Omit<WindowInput, "meter">) {
 }
 
 /** The meter chosen, or the first active one. */
-export function chosenMeter(input: WindowInput, active: readonly Device[]): Address | undefined {
+export function chosenMeter(
+  input: Pick<WindowInput, "meter">,
+  active: readonly Device[],
+): Address | undefined {
   return (input.meter || active[0]?.meter) as Address | undefined;
 }
 

@@ -26,7 +26,7 @@ export function AutoTrading() {
   const { contracts } = useDeployment();
   const token = useToken();
   const { now } = useChainTime();
-  const { address, data: meters } = useMyMeters();
+  const { address, data: meters, active } = useMyMeters();
   const tx = useContractTx();
   const [kwh, setKwh] = useState("2");
   const [floor, setFloor] = useState("0.10");
@@ -34,7 +34,6 @@ export function AutoTrading() {
   const [days, setDays] = useState("30");
   const [allowance, setAllowance] = useState("50");
 
-  const active = meters?.items.filter((m) => m.status === "active") ?? [];
   const { data: rules } = useReadContracts({
     contracts: [
       ...active.map((m) => ({

@@ -2,7 +2,6 @@
 
 import { energyMarketAbi, lockFor, testDollarAbi } from "@gridmesh/contracts";
 import { useState } from "react";
-import type { Address } from "viem";
 import { useReadContracts } from "wagmi";
 
 import { useContractTx } from "../../hooks/useContractTx.js";
@@ -11,6 +10,7 @@ import { useToken } from "../../hooks/useToken.js";
 import { formatEnergy, parseUnits } from "../../lib/units.js";
 import { useDeployment } from "../Providers.js";
 import { MeterSelect } from "../delivery/MeterSelect.js";
+import { chosenMeter } from "../delivery/WindowFields.js";
 import { ConnectFirst, Empty } from "../States.js";
 import { withApproval } from "../TxButton.js";
 import { TxStatus } from "../TxStatus.js";
@@ -26,7 +26,7 @@ type Side = "offer" | "bid";
 export function PlaceOrder({ interval }: { interval: number | undefined }) {
   const { contracts } = useDeployment();
   const token = useToken();
-  const { address, data: meters } = useMyMeters();
+  const { address, data: meters, active } = useMyMeters();
   const tx = useContractTx();
   const [side, setSide] = useState<Side>("offer");
   const [meter, setMeter] = useState<string>("");
@@ -49,11 +49,10 @@ export function PlaceOrder({ interval }: { interval: number | undefined }) {
   });
 
   if (address === undefined) return <ConnectFirst to="place orders" />;
-  const active = meters?.items.filter((m) => m.status === "active") ?? [];
   if (meters !== undefined && active.length === 0) {
     return <Empty>You have no active meter: a meter must be verified before it can trade.</Empty>;
   }
-  const chosenMeter = (meter || active[0]?.meter) as Address | undefined;
+  const chosen = chosenMeter({ meter }, active);
 
   let problem: string | undefined;
   let wh = 0n;
@@ -84,7 +83,7 @@ export function PlaceOrder({ interval }: { interval: number | undefined }) {
   const submit = async () => {
     if (
       problem !== undefined ||
-      chosenMeter === undefined ||
+      chosen === undefined ||
       interval === undefined ||
       deposit === undefined ||
       token === undefined
@@ -98,7 +97,7 @@ export function PlaceOrder({ interval }: { interval: number | undefined }) {
           address: contracts.energyMarket,
           abi: energyMarketAbi,
           functionName: side === "offer" ? "placeOffer" : "placeBid",
-          args: [chosenMeter, BigInt(interval), wh, pricePerKwh],
+          args: [chosen, BigInt(interval), wh, pricePerKwh],
           what,
         },
       ),
@@ -123,7 +122,7 @@ export function PlaceOrder({ interval }: { interval: number | undefined }) {
           </label>
         ))}
       </div>
-      <MeterSelect meters={active} value={chosenMeter ?? ""} onChange={setMeter} name="meter" />
+      <MeterSelect meters={active} value={chosen ?? ""} onChange={setMeter} name="meter" />
       <label>
         Energy (kWh)
         <input name="kwh" inputMode="decimal" value={kwh} onChange={(e) => setKwh(e.target.value)} />
