@@ -2,12 +2,13 @@ import { z } from "zod";
 
 import { batteryStateSchema, signedBatteryReportSchema } from "@gridmesh/contracts";
 
+import { lowerAddress as address, page } from "./schemaParts.js";
+
 /**
  * The battery endpoints' schemas. A report is stored as the meter signed it, so what the API serves
  * can be checked against the meter's key by anyone (the same EIP-712 message, gateway domain).
  */
 
-const address = z.string().regex(/^0x[0-9a-f]{40}$/);
 const unixSeconds = z.number().int().nonnegative().describe("Unix seconds on the meter agent's clock");
 
 export const batteryReportReceiptSchema = z.strictObject({
@@ -24,10 +25,7 @@ export const storedBatteryReportSchema = z.strictObject({
   receivedAt: z.iso.datetime(),
 });
 
-export const batteryReportPageSchema = z.strictObject({
-  items: z.array(storedBatteryReportSchema),
-  nextCursor: z.string().nullable(),
-});
+export const batteryReportPageSchema = page(storedBatteryReportSchema);
 
 export const latestBatteryReportSchema = z.strictObject({
   meter: address,

@@ -6,6 +6,7 @@ import {
   billLineKinds,
   monthSchema,
 } from "../utility/billing/index.js";
+import { count, lowerAddress, timestamp } from "./schemaParts.js";
 
 /**
  * The billing endpoints' schemas (seed 000 §2.2.4): monthly rates, Create_bills, and the bills'
@@ -44,8 +45,6 @@ export const createBillsBodySchema = z
 
 const uint = z.string().regex(/^(0|[1-9][0-9]*)$/);
 const signed = z.string().regex(/^-?(0|[1-9][0-9]*)$/);
-const timestamp = z.iso.datetime();
-const count = z.number().int().nonnegative();
 
 export const billingRatesSchema = z.strictObject({
   month: monthSchema,
@@ -149,7 +148,7 @@ export const billedMonthSchema = z.strictObject({
 
 export const customerBillsSchema = z
   .strictObject({
-    account: z.string().regex(/^0x[0-9a-f]{40}$/),
+    account: lowerAddress,
     accounts: z.array(z.string()).describe("the customer accounts with a meter this wallet owns"),
     months: z.array(billedMonthSchema).describe("latest first; each holds only this wallet's bills"),
   })
@@ -201,7 +200,7 @@ export const monthToDateStatementSchema = z
 
 export const customerStatementSchema = z
   .strictObject({
-    account: z.string().regex(/^0x[0-9a-f]{40}$/),
+    account: lowerAddress,
     accounts: z.array(z.string()).describe("the customer accounts with a meter this wallet owns"),
     statement: monthToDateStatementSchema
       .nullable()

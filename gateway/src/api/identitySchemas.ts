@@ -4,6 +4,7 @@ import { EVENTS } from "@gridmesh/chaincode/client";
 import { z } from "zod";
 
 import { ciphertextHashOf, shardCommitmentOf } from "../identity/sealCommitments.js";
+import { count, lowerAddress as address, timestamp } from "./schemaParts.js";
 
 /**
  * The Secure ID endpoints' schemas. Values travel as the protocol spells them (docs/SECURE_ID.md):
@@ -104,9 +105,6 @@ export const chaincodeEventName = z.enum(eventNames);
 
 const uint = z.string().regex(/^(0|[1-9][0-9]*)$/);
 const bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/);
-const address = z.string().regex(/^0x[0-9a-f]{40}$/);
-const timestamp = z.iso.datetime();
-const count = z.number().int().nonnegative();
 const fabricTxId = z.string().describe("a Fabric transaction id");
 
 export const identityVerifiersSchema = z.strictObject({

@@ -7,6 +7,7 @@ import { batteryComponentSchemas } from "./batterySchemas.js";
 import { billingComponentSchemas } from "./billingSchemas.js";
 import { supplyComponentSchemas } from "./supplySchemas.js";
 import { utilityComponentSchemas } from "./utilitySchemas.js";
+import { count, lowerAddress as address, page, timestamp } from "./schemaParts.js";
 
 /**
  * The API's schemas: parameters the handlers parse with, and the JSON they answer with. The
@@ -47,14 +48,8 @@ export const deviceStatus = z.enum(["enrolled", "active", "deactivated"]);
 
 /** Every uint (uint64, uint256, watt-hours, block numbers) as a decimal string: JSON numbers stop at 2^53. */
 const uint = z.string().regex(/^(0|[1-9][0-9]*)$/);
-const address = z.string().regex(/^0x[0-9a-f]{40}$/);
 const bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/);
-const timestamp = z.iso.datetime();
 /** Counts and positions: small, never negative, plain JSON numbers. */
-const count = z.number().int().nonnegative();
-
-const page = <T extends z.ZodType>(item: T) =>
-  z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const errorSchema = z.strictObject({
   error: z.string(),

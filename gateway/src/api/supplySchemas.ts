@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { CONTROLLER_LOCATIONS, supplyStatusSchema } from "../utility/supply/supplyStatus.js";
+import { count, page, timestamp } from "./schemaParts.js";
 
 /**
  * The supply endpoints' schemas (seed 000 §2.2.3). Watt-hours are decimal strings (JSON numbers stop
@@ -25,10 +26,6 @@ export const supplyOverrideBodySchema = z.strictObject({
 
 const wattHours = z.string().regex(/^(0|[1-9][0-9]*)$/);
 const id = z.string().regex(/^[1-9][0-9]*$/);
-const timestamp = z.iso.datetime();
-const count = z.number().int().nonnegative();
-const page = <T extends z.ZodType>(item: T) =>
-  z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const supplyStatusViewSchema = z.strictObject({
   status: supplyStatusSchema

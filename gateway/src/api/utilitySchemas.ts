@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { controllerCommandSchema, hourSchema } from "../microgrid/controllerApi.js";
 import { STATISTIC_TYPES, STATISTICS_WINDOWS } from "../utility/statistics/exportStatistics.js";
+import { count, page, timestamp } from "./schemaParts.js";
 
 /**
  * The utility endpoints' schemas (seed 000 §2.2.2): controllers and the hours held from them, the
@@ -34,14 +35,10 @@ export const commandStatus = z.enum(["pending", "delivered", "refused"]);
 
 // --- responses ---------------------------------------------------------------------------------
 
-const timestamp = z.iso.datetime();
-const count = z.number().int().nonnegative();
 /** Watt-hours as a decimal string; contribution may be negative. */
 const signedWh = z.string().regex(/^-?(0|[1-9][0-9]*)$/);
 const month = z.string().regex(/^[0-9]{4}-(0[1-9]|1[0-2])$/);
 const day = z.string().regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/);
-const page = <T extends z.ZodType>(item: T) =>
-  z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const utilityControllerSchema = z.strictObject({
   controllerId: z.string(),
