@@ -4,6 +4,7 @@ import { z } from "zod";
 
 import { realClock, type Clock } from "@gridmesh/contracts";
 
+import type { MarketTiming } from "../chain/marketTiming.js";
 import type { Logger } from "../common/logger.js";
 import type { IdentityService } from "../identity/identityService.js";
 import type { ReadingIntake } from "../relay/readingIntake.js";
@@ -20,7 +21,7 @@ export interface Deployment {
     forwardMarket?: string | undefined;
     optionMarket?: string | undefined;
   };
-  market: { intervalSeconds: bigint; gateClosureSeconds: bigint; settlementDelaySeconds: bigint };
+  market: MarketTiming;
 }
 
 export interface ApiDependencies {
