@@ -44,6 +44,11 @@ describe("meter agent automatic trading → EnergyMarket", function () {
     const market = (await gm.market.getAddress()) as Address;
     const chainId = (await ethers.provider.getNetwork()).chainId;
     const ledger = (await gm.ledger.getAddress()) as Address;
+    // The agent's clock stands still while the chain's moves on with each transaction: start just
+    // after an interval begins, so the set-up's seconds never carry the chain past the target
+    // interval's gate closure (10 s before its start) between the trader's checks and its send.
+    const latest = BigInt(await networkHelpers.time.latest());
+    await networkHelpers.time.increaseTo((latest / INTERVAL_SECONDS + 1n) * INTERVAL_SECONDS + 1n);
     let nowMs = (await networkHelpers.time.latest()) * 1000;
     const clock: Clock = { now: () => nowMs, delayUntil: (at) => Math.max(0, at - nowMs) };
     const sync = async () => void (nowMs = (await networkHelpers.time.latest()) * 1000);
